@@ -1,0 +1,58 @@
+/* Elementwise kernels: one source (vecmath.h), one compiled copy per instruction set. */
+#include "hk_kernels.h"
+#include <math.h>
+
+#define HK_VW 4
+#define HK_SUFFIX generic
+#define HK_TARGET
+#include "elementwise_variant.h"
+#if HK_X86
+#define HK_VW 8
+#define HK_SUFFIX avx2
+#define HK_TARGET HK_TARGET_AVX2
+#include "elementwise_variant.h"
+#define HK_VW 16
+#define HK_SUFFIX avx512
+#define HK_TARGET HK_TARGET_AVX512
+#include "elementwise_variant.h"
+#define HK_PICK(NAME, isa, ...)                                                                    \
+    do {                                                                                           \
+        if ((isa) == HK_ISA_AVX512) NAME##_avx512(__VA_ARGS__);                                   \
+        else if ((isa) == HK_ISA_AVX2) NAME##_avx2(__VA_ARGS__);                                  \
+        else NAME##_generic(__VA_ARGS__);                                                          \
+    } while (0)
+#else
+#define HK_PICK(NAME, isa, ...) NAME##_generic(__VA_ARGS__)
+#endif
+
+void hk_vexp(int isa, long n, const float *x, float *y) { HK_PICK(vexp, isa, n, x, y); }
+void hk_vtanh(int isa, long n, const float *x, float *y) { HK_PICK(vtanh, isa, n, x, y); }
+void hk_vsigmoid(int isa, long n, const float *x, float *y) { HK_PICK(vsigmoid, isa, n, x, y); }
+
+double hk_softmax_xent(int isa, long rows, long cols, const float *logits, const int *labels,
+                       float *probs) {
+    if (rows <= 0 || cols <= 0) return 0;
+    /* shift each row by its max, exponentiate everything in one vector pass, then normalise */
+    for (long r = 0; r < rows; r++) {
+        const float *x = logits + r * cols;
+        float mx = x[0];
+        for (long j = 1; j < cols; j++) mx = x[j] > mx ? x[j] : mx;
+        float *p = probs + r * cols;
+        for (long j = 0; j < cols; j++) p[j] = x[j] - mx;
+    }
+    hk_vexp(isa, rows * cols, probs, probs);
+    double loss = 0;
+    for (long r = 0; r < rows; r++) {
+        float *p = probs + r * cols;
+        const float *x = logits + r * cols;
+        double sum = 0;
+        float mx = x[0];
+        for (long j = 1; j < cols; j++) mx = x[j] > mx ? x[j] : mx;
+        for (long j = 0; j < cols; j++) sum += p[j];
+        float inv = (float)(1.0 / sum);
+        for (long j = 0; j < cols; j++) p[j] *= inv;
+        /* −log softmax(x)[y] = log Σ e^{x−max} + max − x[y] */
+        loss += log(sum) + (double)mx - (double)x[labels[r]];
+    }
+    return loss;
+}

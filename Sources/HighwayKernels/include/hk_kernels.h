@@ -1,0 +1,82 @@
+/*
+ * HighwayKernels: the innermost loops of HighwayKit, in C.
+ *
+ * Why C: Swift's SIMD types only become fast FMAs when the compiler is told the target CPU, and
+ * SwiftPM refuses `unsafeFlags` in a versioned dependency. A C target with no flags whose functions
+ * carry `__attribute__((target(...)))` gets AVX-512 / AVX2+FMA code anyway; the variant is chosen at
+ * run time (`hk_isa_best`), and every entry point takes the variant explicitly so tests can cover
+ * them all on one machine.
+ *
+ * What this target deliberately does not do: allocate tensors, know about shapes beyond the
+ * arguments, or pick a thread count. Matrices are row-major float32 with explicit leading dimensions.
+ */
+#ifndef HK_KERNELS_H
+#define HK_KERNELS_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- instruction-set variants ------------------------------------------------------------------ */
+
+typedef enum {
+    HK_ISA_GENERIC = 0, /* portable C (SSE2 on x86-64, NEON on arm64 by the compiler's choice) */
+    HK_ISA_AVX2 = 1,    /* AVX2 + FMA */
+    HK_ISA_AVX512 = 2,  /* AVX-512 F/VL/BW/DQ */
+    HK_ISA_COUNT = 3
+} hk_isa;
+
+/* 1 when this CPU can run `isa`, else 0. */
+int hk_isa_supported(int isa);
+/* The fastest variant this CPU supports. */
+int hk_isa_best(void);
+/* "generic", "avx2", "avx512"; NULL for an unknown value. */
+const char *hk_isa_name(int isa);
+
+/* ---- matrix products ---------------------------------------------------------------------------- */
+
+/*
+ * C = alpha * op(A) * op(B) + beta * C, single-threaded, row-major.
+ * op(A) is m×k: A is m×k (lda ≥ k) or, when trans_a, k×m (lda ≥ m).
+ * op(B) is k×n: B is k×n (ldb ≥ n) or, when trans_b, n×k (ldb ≥ k).
+ * C is m×n with ldc ≥ n. When beta == 0, C is not read (it may hold NaN).
+ * m, n or k may be 0 (k == 0 scales C by beta).
+ */
+void hk_sgemm(int isa, int trans_a, int trans_b, long m, long n, long k, float alpha,
+              const float *a, long lda, const float *b, long ldb, float beta, float *c, long ldc);
+
+/* ---- vectorised elementwise kernels (n elements; y may alias x) --------------------------------- */
+
+void hk_vexp(int isa, long n, const float *x, float *y);
+void hk_vtanh(int isa, long n, const float *x, float *y);
+void hk_vsigmoid(int isa, long n, const float *x, float *y);
+
+/*
+ * Softmax cross-entropy over rows, numerically stable (max-shifted log-sum-exp).
+ * logits: rows×cols; labels: rows entries in [0, cols); probs (out): rows×cols softmax;
+ * returns the summed (not averaged) negative log-likelihood over the rows.
+ */
+double hk_softmax_xent(int isa, long rows, long cols, const float *logits, const int *labels,
+                       float *probs);
+
+/* ---- persistent thread pool --------------------------------------------------------------------- */
+
+typedef void (*hk_task_fn)(void *ctx, long index);
+
+/* Number of threads the pool uses, the caller included (≥ 1). */
+int hk_pool_threads(void);
+/* Resize the pool (n ≥ 1; clamped to 256). Not to be called while hk_pool_run is running. */
+void hk_pool_set_threads(int n);
+/*
+ * Run fn(ctx, i) for every i in [0, count) across the pool and return when all are done.
+ * Index i is always run by thread i % threads, so the split is deterministic.
+ * Calls made from inside a task run serially on the calling thread.
+ */
+void hk_pool_run(long count, hk_task_fn fn, void *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

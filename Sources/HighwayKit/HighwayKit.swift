@@ -1,0 +1,3 @@
+@_exported import HighwayTensor
+@_exported import HighwayData
+@_exported import HighwayNN

@@ -1,0 +1,2 @@
+import HighwayKit
+print("highway")
