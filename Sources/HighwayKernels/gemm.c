@@ -21,19 +21,34 @@
 #include <immintrin.h>
 #endif
 
-#define KC 256
-#define NB 512
+#ifndef KC
+#define KC 512
+#endif
+/* the register tile only stays in registers if its loops are fully unrolled */
+#define HK_UNROLL _Pragma("clang loop unroll(full)")
+#ifndef NB
+#define NB 1024
+#endif
 
 /* micro-kernel: C[mr×nr] = alpha·Σ_p A(i,p)·B(p,j) + beta·C, where A(i,p) = a[i*ars + p*acs]
  * (all MR rows readable), B(p,j) = b[p*rs_b + j] (j < nr read). */
 typedef void (*hk_ukr)(long k, const float *a, long ars, long acs, const float *b, long rs_b,
                        float *c, long ldc, int mr, int nr, float alpha, float beta);
 
+/* Each variant has full-tile kernels and narrower ones for the edges, so a 50-wide product does
+ * not pay for a whole 12×32 tile on its last rows or columns:
+ * ukr[layout][rows][cols] with layout 0 = A row-major in place (ars = lda, acs = 1),
+ * 1 = A packed or transposed (ars = 1, acs = stride); rows 0..2 = MR/4·{1,2,3}... see kernel_pick. */
 typedef struct {
     int mr, nr;
-    hk_ukr row_a; /* ars = lda, acs = 1 (A row-major, in place) */
-    hk_ukr col_a; /* ars = 1, acs = stride (packed A, or A transposed in place) */
+    int rows[3];         /* tile heights available, ascending; rows[2] == mr */
+    hk_ukr ukr[2][3][2]; /* [layout][height index][0: nr/2 wide, 1: nr wide] */
 } hk_gemm_kernel;
+
+static inline hk_ukr kernel_pick(const hk_gemm_kernel *kern, int layout, int mr, int nr) {
+    int h = mr <= kern->rows[0] ? 0 : mr <= kern->rows[1] ? 1 : 2;
+    return kern->ukr[layout][h][nr > kern->nr / 2];
+}
 
 /* ---- thread-local working memory ---------------------------------------------------------------- */
 
@@ -140,23 +155,23 @@ static void gemm_blocked(const hk_gemm_kernel *kern, int ta, int tb, long m, lon
             for (long ir = 0; ir < m; ir += MR) {
                 int mr = m - ir < MR ? (int)(m - ir) : MR;
                 const float *ap = ta ? a + pc * lda + ir : a + ir * lda + pc;
-                hk_ukr ukr;
+                int layout;
                 long ars, acs;
                 /* an A panel read in place must have MR rows; row-major A reused across ≥ 4
                  * B panels is worth a contiguous copy */
                 if (mr < MR || (!ta && panels >= 4)) {
                     pack_a(ta, ap, lda, kc, mr, MR, abuf);
-                    ap = abuf, ukr = kern->col_a, ars = 1, acs = MR;
+                    ap = abuf, layout = 1, ars = 1, acs = MR;
                 } else if (ta) {
-                    ukr = kern->col_a, ars = 1, acs = lda;
+                    layout = 1, ars = 1, acs = lda;
                 } else {
-                    ukr = kern->row_a, ars = lda, acs = 1;
+                    layout = 0, ars = lda, acs = 1;
                 }
                 float *crow = c + ir * ldc + jc;
                 for (long jp = 0; jp < panels; jp++) {
                     long jr = jp * NR;
                     int nr = nb - jr < NR ? (int)(nb - jr) : NR;
-                    ukr(kc, ap, ars, acs, bblk + jp * panel_stride, rs_b, crow + jr, ldc, mr, nr,
+                    kernel_pick(kern, layout, mr, nr)(kc, ap, ars, acs, bblk + jp * panel_stride, rs_b, crow + jr, ldc, mr, nr,
                         alpha, bet);
                 }
             }
@@ -186,107 +201,121 @@ static void ukr_generic(long k, const float *a, long ars, long acs, const float 
             crow[j] = beta == 0 ? alpha * acc[i][j] : alpha * acc[i][j] + beta * crow[j];
     }
 }
-static const hk_gemm_kernel kernel_generic = {G_MR, G_NR, ukr_generic, ukr_generic};
+static const hk_gemm_kernel kernel_generic = {
+    G_MR, G_NR, {G_MR, G_MR, G_MR},
+    {{{ukr_generic, ukr_generic}, {ukr_generic, ukr_generic}, {ukr_generic, ukr_generic}},
+     {{ukr_generic, ukr_generic}, {ukr_generic, ukr_generic}, {ukr_generic, ukr_generic}}}};
 
 #if HK_X86
 /* ---- AVX2 + FMA: 6×16 --------------------------------------------------------------------------- */
 
 #define A2_MR 6
 #define A2_NR 16
-#define UKR_AVX2(NAME, AIDX)                                                                       \
+/* ROWS×(8·NV) tile; lanes ≥ nr masked on load and store */
+#define UKR_AVX2(NAME, AIDX, ROWS, NV)                                                             \
     HK_TARGET_AVX2 static void NAME(long k, const float *a, long ars, long acs, const float *b,    \
                                     long rs_b, float *c, long ldc, int mr, int nr, float alpha,    \
                                     float beta) {                                                  \
         (void)ars, (void)acs;                                                                      \
         const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);                            \
-        __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr), lane);                              \
-        __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr - 8), lane);                          \
-        __m256 acc[A2_MR][2];                                                                      \
-        for (int i = 0; i < A2_MR; i++) acc[i][0] = acc[i][1] = _mm256_setzero_ps();               \
-        if (nr == A2_NR) {                                                                         \
+        __m256i msk[2] = {_mm256_cmpgt_epi32(_mm256_set1_epi32(nr), lane),                         \
+                          _mm256_cmpgt_epi32(_mm256_set1_epi32(nr - 8), lane)};                    \
+        __m256 acc[ROWS][NV];                                                                      \
+        HK_UNROLL for (int i = 0; i < ROWS; i++)                                                             \
+            HK_UNROLL for (int v = 0; v < NV; v++) acc[i][v] = _mm256_setzero_ps();                          \
+        if (nr == 8 * NV) {                                                                        \
             for (long p = 0; p < k; p++) {                                                         \
-                __m256 b0 = _mm256_loadu_ps(b + p * rs_b), b1 = _mm256_loadu_ps(b + p * rs_b + 8); \
-                for (int i = 0; i < A2_MR; i++) {                                                  \
+                __m256 bv[NV];                                                                     \
+                HK_UNROLL for (int v = 0; v < NV; v++) bv[v] = _mm256_loadu_ps(b + p * rs_b + 8 * v);        \
+                HK_UNROLL for (int i = 0; i < ROWS; i++) {                                                   \
                     __m256 av = _mm256_set1_ps(a[AIDX]);                                           \
-                    acc[i][0] = _mm256_fmadd_ps(av, b0, acc[i][0]);                                \
-                    acc[i][1] = _mm256_fmadd_ps(av, b1, acc[i][1]);                                \
+                    HK_UNROLL for (int v = 0; v < NV; v++) acc[i][v] = _mm256_fmadd_ps(av, bv[v], acc[i][v]); \
                 }                                                                                  \
             }                                                                                      \
         } else {                                                                                   \
             for (long p = 0; p < k; p++) {                                                         \
-                __m256 b0 = _mm256_maskload_ps(b + p * rs_b, m0);                                  \
-                __m256 b1 = _mm256_maskload_ps(b + p * rs_b + 8, m1);                              \
-                for (int i = 0; i < A2_MR; i++) {                                                  \
+                __m256 bv[NV];                                                                     \
+                HK_UNROLL for (int v = 0; v < NV; v++) bv[v] = _mm256_maskload_ps(b + p * rs_b + 8 * v, msk[v]); \
+                HK_UNROLL for (int i = 0; i < ROWS; i++) {                                                   \
                     __m256 av = _mm256_set1_ps(a[AIDX]);                                           \
-                    acc[i][0] = _mm256_fmadd_ps(av, b0, acc[i][0]);                                \
-                    acc[i][1] = _mm256_fmadd_ps(av, b1, acc[i][1]);                                \
+                    HK_UNROLL for (int v = 0; v < NV; v++) acc[i][v] = _mm256_fmadd_ps(av, bv[v], acc[i][v]); \
                 }                                                                                  \
             }                                                                                      \
         }                                                                                          \
         __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);                              \
-        for (int i = 0; i < A2_MR; i++) {                                                          \
-            if (i >= mr) break;                                                                    \
+        HK_UNROLL for (int i = 0; i < ROWS; i++) if (i < mr) {                                                 \
             float *cr = c + i * ldc;                                                               \
-            __m256 r0 = _mm256_mul_ps(va, acc[i][0]), r1 = _mm256_mul_ps(va, acc[i][1]);           \
-            if (nr == A2_NR) {                                                                     \
-                if (beta != 0) {                                                                   \
-                    r0 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(cr), r0);                             \
-                    r1 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(cr + 8), r1);                         \
+            HK_UNROLL for (int v = 0; v < NV; v++) {                                                         \
+                __m256 r = _mm256_mul_ps(va, acc[i][v]);                                           \
+                if (nr == 8 * NV) {                                                                \
+                    if (beta != 0) r = _mm256_fmadd_ps(vb, _mm256_loadu_ps(cr + 8 * v), r);        \
+                    _mm256_storeu_ps(cr + 8 * v, r);                                               \
+                } else {                                                                           \
+                    if (beta != 0) r = _mm256_fmadd_ps(vb, _mm256_maskload_ps(cr + 8 * v, msk[v]), r); \
+                    _mm256_maskstore_ps(cr + 8 * v, msk[v], r);                                    \
                 }                                                                                  \
-                _mm256_storeu_ps(cr, r0);                                                          \
-                _mm256_storeu_ps(cr + 8, r1);                                                      \
-            } else {                                                                               \
-                if (beta != 0) {                                                                   \
-                    r0 = _mm256_fmadd_ps(vb, _mm256_maskload_ps(cr, m0), r0);                      \
-                    r1 = _mm256_fmadd_ps(vb, _mm256_maskload_ps(cr + 8, m1), r1);                  \
-                }                                                                                  \
-                _mm256_maskstore_ps(cr, m0, r0);                                                   \
-                _mm256_maskstore_ps(cr + 8, m1, r1);                                               \
             }                                                                                      \
         }                                                                                          \
     }
-UKR_AVX2(ukr_avx2_row, i * ars + p)
-UKR_AVX2(ukr_avx2_col, p * acs + i)
-static const hk_gemm_kernel kernel_avx2 = {A2_MR, A2_NR, ukr_avx2_row, ukr_avx2_col};
+#define UKR_AVX2_SET(ROWS)                                                                         \
+    UKR_AVX2(ukr_avx2_row_##ROWS##_1, i * ars + p, ROWS, 1)                                       \
+    UKR_AVX2(ukr_avx2_row_##ROWS##_2, i * ars + p, ROWS, 2)                                       \
+    UKR_AVX2(ukr_avx2_col_##ROWS##_1, p * acs + i, ROWS, 1)                                       \
+    UKR_AVX2(ukr_avx2_col_##ROWS##_2, p * acs + i, ROWS, 2)
+UKR_AVX2_SET(2)
+UKR_AVX2_SET(4)
+UKR_AVX2_SET(6)
+static const hk_gemm_kernel kernel_avx2 = {
+    A2_MR, A2_NR, {2, 4, 6},
+    {{{ukr_avx2_row_2_1, ukr_avx2_row_2_2}, {ukr_avx2_row_4_1, ukr_avx2_row_4_2}, {ukr_avx2_row_6_1, ukr_avx2_row_6_2}},
+     {{ukr_avx2_col_2_1, ukr_avx2_col_2_2}, {ukr_avx2_col_4_1, ukr_avx2_col_4_2}, {ukr_avx2_col_6_1, ukr_avx2_col_6_2}}}};
 
 /* ---- AVX-512: 12×32 ----------------------------------------------------------------------------- */
 
 #define A5_MR 12
 #define A5_NR 32
-#define UKR_AVX512(NAME, AIDX)                                                                     \
+/* ROWS×(16·NV) tile; lanes ≥ nr masked on load and store (AVX-512 masks cost nothing extra) */
+#define UKR_AVX512(NAME, AIDX, ROWS, NV)                                                           \
     HK_TARGET_AVX512 static void NAME(long k, const float *a, long ars, long acs, const float *b,  \
                                       long rs_b, float *c, long ldc, int mr, int nr, float alpha,  \
                                       float beta) {                                                \
         (void)ars, (void)acs;                                                                      \
-        __mmask16 m0 = nr >= 16 ? 0xFFFF : (__mmask16)((1u << nr) - 1);                            \
-        __mmask16 m1 = nr >= 32 ? 0xFFFF : nr <= 16 ? 0 : (__mmask16)((1u << (nr - 16)) - 1);     \
-        __m512 acc[A5_MR][2];                                                                      \
-        for (int i = 0; i < A5_MR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();               \
+        __mmask16 msk[2] = {nr >= 16 ? 0xFFFF : (__mmask16)((1u << nr) - 1),                       \
+                            nr >= 32 ? 0xFFFF : nr <= 16 ? 0 : (__mmask16)((1u << (nr - 16)) - 1)}; \
+        HK_UNROLL for (int i = 0; i < ROWS; i++) if (i < mr) _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0); \
+        __m512 acc[ROWS][NV];                                                                      \
+        HK_UNROLL for (int i = 0; i < ROWS; i++)                                                             \
+            HK_UNROLL for (int v = 0; v < NV; v++) acc[i][v] = _mm512_setzero_ps();                          \
         for (long p = 0; p < k; p++) {                                                             \
-            __m512 b0 = _mm512_maskz_loadu_ps(m0, b + p * rs_b);                                   \
-            __m512 b1 = _mm512_maskz_loadu_ps(m1, b + p * rs_b + 16);                              \
-            for (int i = 0; i < A5_MR; i++) {                                                      \
+            __m512 bv[NV];                                                                         \
+            HK_UNROLL for (int v = 0; v < NV; v++) bv[v] = _mm512_maskz_loadu_ps(msk[v], b + p * rs_b + 16 * v); \
+            HK_UNROLL for (int i = 0; i < ROWS; i++) {                                                       \
                 __m512 av = _mm512_set1_ps(a[AIDX]);                                               \
-                acc[i][0] = _mm512_fmadd_ps(av, b0, acc[i][0]);                                    \
-                acc[i][1] = _mm512_fmadd_ps(av, b1, acc[i][1]);                                    \
+                HK_UNROLL for (int v = 0; v < NV; v++) acc[i][v] = _mm512_fmadd_ps(av, bv[v], acc[i][v]);    \
             }                                                                                      \
         }                                                                                          \
         __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);                              \
-        for (int i = 0; i < A5_MR; i++) {                                                          \
-            if (i >= mr) break;                                                                    \
+        HK_UNROLL for (int i = 0; i < ROWS; i++) if (i < mr) {                                                 \
             float *cr = c + i * ldc;                                                               \
-            __m512 r0 = _mm512_mul_ps(va, acc[i][0]), r1 = _mm512_mul_ps(va, acc[i][1]);           \
-            if (beta != 0) {                                                                       \
-                r0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m0, cr), r0);                       \
-                r1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m1, cr + 16), r1);                  \
+            HK_UNROLL for (int v = 0; v < NV; v++) {                                                         \
+                __m512 r = _mm512_mul_ps(va, acc[i][v]);                                           \
+                if (beta != 0) r = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(msk[v], cr + 16 * v), r); \
+                _mm512_mask_storeu_ps(cr + 16 * v, msk[v], r);                                     \
             }                                                                                      \
-            _mm512_mask_storeu_ps(cr, m0, r0);                                                     \
-            _mm512_mask_storeu_ps(cr + 16, m1, r1);                                                \
         }                                                                                          \
     }
-UKR_AVX512(ukr_avx512_row, i * ars + p)
-UKR_AVX512(ukr_avx512_col, p * acs + i)
-static const hk_gemm_kernel kernel_avx512 = {A5_MR, A5_NR, ukr_avx512_row, ukr_avx512_col};
+#define UKR_AVX512_SET(ROWS)                                                                       \
+    UKR_AVX512(ukr_avx512_row_##ROWS##_1, i * ars + p, ROWS, 1)                                   \
+    UKR_AVX512(ukr_avx512_row_##ROWS##_2, i * ars + p, ROWS, 2)                                   \
+    UKR_AVX512(ukr_avx512_col_##ROWS##_1, p * acs + i, ROWS, 1)                                   \
+    UKR_AVX512(ukr_avx512_col_##ROWS##_2, p * acs + i, ROWS, 2)
+UKR_AVX512_SET(4)
+UKR_AVX512_SET(8)
+UKR_AVX512_SET(12)
+static const hk_gemm_kernel kernel_avx512 = {
+    A5_MR, A5_NR, {4, 8, 12},
+    {{{ukr_avx512_row_4_1, ukr_avx512_row_4_2}, {ukr_avx512_row_8_1, ukr_avx512_row_8_2}, {ukr_avx512_row_12_1, ukr_avx512_row_12_2}},
+     {{ukr_avx512_col_4_1, ukr_avx512_col_4_2}, {ukr_avx512_col_8_1, ukr_avx512_col_8_2}, {ukr_avx512_col_12_1, ukr_avx512_col_12_2}}}};
 #endif
 
 static const hk_gemm_kernel *kernel_for(int isa) {

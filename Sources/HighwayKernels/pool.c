@@ -21,13 +21,16 @@ static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t run_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t pool_wake = PTHREAD_COND_INITIALIZER;
 static pthread_t workers[HK_MAX_THREADS];
-static int pool_size = 0; /* threads including the caller; 0 = not started */
+static atomic_int pool_size = 0; /* threads including the caller; 0 = not started */
 static atomic_long generation = 0;
 static atomic_int pending = 0;
 static atomic_int shutting_down = 0;
 static hk_task_fn task_fn;
 static void *task_ctx;
 static long task_count;
+/* the generation workers start from: read at spawn, not when a new thread first runs, or a run
+ * published in between would be missed and its join would wait forever */
+static long spawn_generation;
 static _Thread_local int inside_task = 0;
 
 static inline void cpu_relax(void) {
@@ -52,7 +55,7 @@ static void run_share_with(hk_task_fn fn, void *ctx, long count) {
 
 static void *worker_main(void *arg) {
     int tid = (int)(long)arg;
-    long seen = atomic_load_explicit(&generation, memory_order_acquire);
+    long seen = spawn_generation;
     for (;;) {
         long now;
         int spins = 0;
@@ -103,6 +106,7 @@ static void stop_workers(void) {
 
 static void start_workers(int n) {
     pool_size = n;
+    spawn_generation = atomic_load_explicit(&generation, memory_order_acquire);
     for (int t = 1; t < n; t++) {
         if (pthread_create(&workers[t], 0, worker_main, (void *)(long)t) != 0) {
             pool_size = t; /* run with the threads we could get */
@@ -116,9 +120,12 @@ static void ensure_started(void) {
 }
 
 int hk_pool_threads(void) {
+    /* no lock once started: tasks ask this while a run holds run_lock */
+    int n = atomic_load(&pool_size);
+    if (n > 0) return n;
     pthread_mutex_lock(&run_lock);
     ensure_started();
-    int n = pool_size;
+    n = pool_size;
     pthread_mutex_unlock(&run_lock);
     return n;
 }

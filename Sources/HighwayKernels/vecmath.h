@@ -43,7 +43,10 @@ HK_FN VF FN(hk_exp)(VF x) {
     VF e = p * (r * r) + r + 1.0f;
     VI bits = (__builtin_convertvector(n, VI) + 127) << 23;
     VF y = e * (VF)bits;
-    return FN(hk_select)((VI)(x == x), y, x); /* keep NaN */
+    /* past the clamps: overflow to +inf, underflow to 0 (below e^-87.3 ≈ 1.2e-38); NaN stays */
+    y = FN(hk_select)((VI)(x > 88.37626f), FN(hk_splat)(__builtin_inff()), y);
+    y = FN(hk_select)((VI)(x < -87.33654f), FN(hk_splat)(0.0f), y);
+    return FN(hk_select)((VI)(x == x), y, x);
 }
 
 /* tanh(x): an odd polynomial near 0 (relative accuracy), 1 − 2/(e^{2|x|}+1) elsewhere. */
