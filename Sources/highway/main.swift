@@ -1,2 +1,0 @@
-import HighwayKit
-print("highway")
