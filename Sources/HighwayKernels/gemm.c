@@ -331,3 +331,47 @@ void hk_sgemm(int isa, int trans_a, int trans_b, long m, long n, long k, float a
               const float *a, long lda, const float *b, long ldb, float beta, float *c, long ldc) {
     gemm_blocked(kernel_for(isa), trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
+
+/* ---- the threaded split ------------------------------------------------------------------------- */
+
+typedef struct {
+    int isa, ta, tb, split_rows;
+    long m, n, k, chunk;
+    float alpha, beta;
+    const float *a, *b;
+    float *c;
+    long lda, ldb, ldc;
+} gemm_job;
+
+static void gemm_task(void *ctx, long t) {
+    const gemm_job *j = ctx;
+    long lo = t * j->chunk;
+    if (j->split_rows) {
+        long len = j->m - lo < j->chunk ? j->m - lo : j->chunk;
+        const float *a = j->ta ? j->a + lo : j->a + lo * j->lda;
+        hk_sgemm(j->isa, j->ta, j->tb, len, j->n, j->k, j->alpha, a, j->lda, j->b, j->ldb, j->beta,
+                 j->c + lo * j->ldc, j->ldc);
+    } else {
+        long len = j->n - lo < j->chunk ? j->n - lo : j->chunk;
+        const float *b = j->tb ? j->b + lo * j->ldb : j->b + lo;
+        hk_sgemm(j->isa, j->ta, j->tb, j->m, len, j->k, j->alpha, j->a, j->lda, b, j->ldb, j->beta,
+                 j->c + lo, j->ldc);
+    }
+}
+
+void hk_sgemm_threaded(int isa, int threads, int trans_a, int trans_b, long m, long n, long k,
+                       float alpha, const float *a, long lda, const float *b, long ldb, float beta,
+                       float *c, long ldc) {
+    int pool = hk_pool_threads();
+    if (threads > pool) threads = pool;
+    /* a fork/join costs a few microseconds: split only products of ~50 µs or more */
+    if (threads <= 1 || 2.0 * m * n * k < 4e6) {
+        hk_sgemm(isa, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        return;
+    }
+    const hk_gemm_kernel *kern = kernel_for(isa);
+    gemm_job j = {isa, trans_a, trans_b, m >= n, m, n, k, 0, alpha, beta, a, b, c, lda, ldb, ldc};
+    long extent = j.split_rows ? m : n, tile = j.split_rows ? kern->mr : kern->nr;
+    j.chunk = ((extent + threads - 1) / threads + tile - 1) / tile * tile;
+    hk_pool_run((extent + j.chunk - 1) / j.chunk, gemm_task, &j);
+}

@@ -75,7 +75,8 @@ public enum Kernels {
     /// `op(A)` is `m×k` (A is `m×k`, or `k×m` when `transA`), `op(B)` is `k×n` (B is `k×n`, or
     /// `n×k` when `transB`), C is `m×n`. With `beta == 0`, C is not read. Runs on the
     /// ``ThreadPool`` when `threads` allows and the product is large enough to pay for it;
-    /// the split depends only on the sizes and the thread count, so results are reproducible.
+    /// every element is computed the same way whatever the split, so results are bit-identical
+    /// for any thread count.
     public static func gemm(
         transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
         alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
@@ -86,32 +87,9 @@ public enum Kernels {
         precondition(m >= 0 && n >= 0 && k >= 0, "gemm: negative size m=\(m) n=\(n) k=\(k)")
         precondition(lda >= max(1, transA ? m : k) && ldb >= max(1, transB ? k : n) && ldc >= max(1, n),
                      "gemm: leading dimension too small (lda=\(lda) ldb=\(ldb) ldc=\(ldc) for m=\(m) n=\(n) k=\(k))")
-        let isa = (variant ?? Kernels.variant).rawValue
         let nt = min(threads ?? ThreadPool.threads, ThreadPool.threads)
-        // A fork/join costs a few microseconds: only split products that take ~50 µs or more.
-        let flops = 2 * m * n * k
-        if nt <= 1 || flops < 4_000_000 {
-            hk_sgemm(isa, transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-            return
-        }
-        // Split the longer side of C into one block per thread, in multiples of the kernels' tile.
-        let splitRows = m >= n
-        let extent = splitRows ? m : n
-        let tile = splitRows ? 12 : 32
-        let chunk = ((extent + nt - 1) / nt + tile - 1) / tile * tile
-        let tasks = (extent + chunk - 1) / chunk
-        ThreadPool.parallelFor(tasks, threads: nt) { t in
-            let lo = t * chunk, len = min(chunk, extent - lo)
-            if splitRows {
-                let aOff = transA ? lo : lo * lda
-                hk_sgemm(isa, transA ? 1 : 0, transB ? 1 : 0, len, n, k, alpha, a + aOff, lda,
-                         b, ldb, beta, c + lo * ldc, ldc)
-            } else {
-                let bOff = transB ? lo * ldb : lo
-                hk_sgemm(isa, transA ? 1 : 0, transB ? 1 : 0, m, len, k, alpha, a, lda,
-                         b + bOff, ldb, beta, c + lo, ldc)
-            }
-        }
+        hk_sgemm_threaded((variant ?? Kernels.variant).rawValue, Int32(nt), transA ? 1 : 0, transB ? 1 : 0,
+                          m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
     }
 
     /// `y[i] = exp(x[i])`, vectorised; `y` may be `x`.

@@ -47,6 +47,16 @@ const char *hk_isa_name(int isa);
 void hk_sgemm(int isa, int trans_a, int trans_b, long m, long n, long k, float alpha,
               const float *a, long lda, const float *b, long ldb, float beta, float *c, long ldc);
 
+/*
+ * hk_sgemm split across the pool into at most `threads` blocks of C (rows when m ≥ n, else
+ * columns, in whole micro-tiles), when the product is big enough to repay a fork/join. Each
+ * element of C is computed by the same sequence of operations whatever the split, so the result
+ * is bit-identical for every thread count.
+ */
+void hk_sgemm_threaded(int isa, int threads, int trans_a, int trans_b, long m, long n, long k,
+                       float alpha, const float *a, long lda, const float *b, long ldb, float beta,
+                       float *c, long ldc);
+
 /* ---- vectorised elementwise kernels (n elements; y may alias x) --------------------------------- */
 
 void hk_vexp(int isa, long n, const float *x, float *y);
