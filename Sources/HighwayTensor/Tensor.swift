@@ -151,6 +151,19 @@ public struct Tensor: @unchecked Sendable {
         return try body(UnsafeMutableBufferPointer(start: storage.base, count: count))
     }
 
+    /// The first element, for kernels that take raw pointers (the fused layer passes).
+    ///
+    /// Valid while this tensor's storage lives and is not replaced; do not write through it (use
+    /// ``unsafeMutablePointer()``, which un-shares the storage first).
+    public var unsafePointer: UnsafePointer<Float> { UnsafePointer(storage.base) }
+
+    /// The first element for writing, after giving this tensor its own storage if it shared it.
+    /// Valid while this tensor's storage lives and is not replaced.
+    public mutating func unsafeMutablePointer() -> UnsafeMutablePointer<Float> {
+        makeUnique()
+        return storage.base
+    }
+
     /// Sets every element to `value`.
     public mutating func fill(with value: Float) {
         makeUnique()

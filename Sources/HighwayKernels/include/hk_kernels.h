@@ -71,6 +71,35 @@ void hk_vsigmoid(int isa, long n, const float *x, float *y);
 double hk_softmax_xent(int isa, long rows, long cols, const float *logits, const int *labels,
                        float *probs);
 
+/* ---- fused layer passes (rows = batch; every matrix row-major) -------------------------------- */
+
+/* Activations of the fused layer kernels. */
+typedef enum { HK_ACT_IDENTITY = 0, HK_ACT_RELU = 1, HK_ACT_TANH = 2, HK_ACT_SIGMOID = 3 } hk_act;
+
+/* z[r, j] = act(z[r, j] + bias[j]) in place; z is rows×n, bias n (may be NULL). */
+void hk_bias_act_forward(int isa, int act, long rows, long n, float *z, const float *bias);
+
+/* dz[r, j] = dy[r, j] · act'(y) written from the activation's output y (= act(z));
+ * dbias[j] += Σ_r dz[r, j] when dbias is not NULL. dz may alias dy. */
+void hk_act_backward(int isa, int act, long rows, long n, const float *y, const float *dy, float *dz,
+                     float *dbias);
+
+/*
+ * Highway layer, elementwise part. On entry z (rows×2w) holds x·[W_H; W_T]ᵀ without bias; on return
+ * it holds [H | T] with H = act(z_H + b_H), T = sigmoid(z_T + b_T), which the backward needs.
+ * y (rows×w) = H·T + x·(1 − T).
+ */
+void hk_highway_forward(int isa, int act, long rows, long w, float *z, const float *bias,
+                        const float *x, float *y);
+
+/*
+ * Highway layer backward, elementwise part, from dy (rows×w), the saved [H | T] (rows×2w) and the
+ * input x: dz (rows×2w) = [dy·T·act'(H) | dy·(H − x)·T·(1 − T)], dx (rows×w) = dy·(1 − T) (the carry
+ * path; the caller adds dz·[W_H; W_T] with a GEMM), dbias (2w) += Σ_r dz.
+ */
+void hk_highway_backward(int isa, int act, long rows, long w, const float *dy, const float *ht,
+                         const float *x, float *dz, float *dx, float *dbias);
+
 /* ---- persistent thread pool --------------------------------------------------------------------- */
 
 typedef void (*hk_task_fn)(void *ctx, long index);

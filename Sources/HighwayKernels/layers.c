@@ -1,0 +1,48 @@
+/* Fused elementwise passes of the layers (Dense, Highway): one source, one copy per instruction set. */
+#include "hk_kernels.h"
+#include "isa.h"
+#if HK_X86
+#include <immintrin.h>
+#endif
+
+#define HK_VW 4
+#define HK_TAIL 0
+#define HK_SUFFIX generic
+#define HK_TARGET
+#include "layers_variant.h"
+#if HK_X86
+#define HK_VW 8
+#define HK_TAIL 1
+#define HK_SUFFIX avx2
+#define HK_TARGET HK_TARGET_AVX2
+#include "layers_variant.h"
+#define HK_VW 16
+#define HK_TAIL 2
+#define HK_SUFFIX avx512
+#define HK_TARGET HK_TARGET_AVX512
+#include "layers_variant.h"
+#define HK_PICK(NAME, isa, ...)                                                                    \
+    do {                                                                                           \
+        if ((isa) == HK_ISA_AVX512) NAME##_avx512(__VA_ARGS__);                                   \
+        else if ((isa) == HK_ISA_AVX2) NAME##_avx2(__VA_ARGS__);                                  \
+        else NAME##_generic(__VA_ARGS__);                                                          \
+    } while (0)
+#else
+#define HK_PICK(NAME, isa, ...) NAME##_generic(__VA_ARGS__)
+#endif
+
+void hk_bias_act_forward(int isa, int act, long rows, long n, float *z, const float *bias) {
+    HK_PICK(bias_act_forward, isa, act, rows, n, z, bias);
+}
+void hk_act_backward(int isa, int act, long rows, long n, const float *y, const float *dy, float *dz,
+                     float *dbias) {
+    HK_PICK(act_backward, isa, act, rows, n, y, dy, dz, dbias);
+}
+void hk_highway_forward(int isa, int act, long rows, long w, float *z, const float *bias,
+                        const float *x, float *y) {
+    HK_PICK(highway_forward, isa, act, rows, w, z, bias, x, y);
+}
+void hk_highway_backward(int isa, int act, long rows, long w, const float *dy, const float *ht,
+                         const float *x, float *dz, float *dx, float *dbias) {
+    HK_PICK(highway_backward, isa, act, rows, w, dy, ht, x, dz, dx, dbias);
+}

@@ -1,0 +1,127 @@
+/* One instruction set's fused layer kernels; included once per variant by layers.c. */
+#include "vecmath.h"
+
+/* act(v) and act'(expressed through the output y) on a vector */
+HK_TARGET static inline __attribute__((always_inline)) VF FN(act_fwd)(int act, VF v) {
+    switch (act) {
+    case HK_ACT_RELU: return __builtin_elementwise_max(v, FN(hk_splat)(0));
+    case HK_ACT_TANH: return FN(hk_tanh)(v);
+    case HK_ACT_SIGMOID: return FN(hk_sigmoid)(v);
+    default: return v;
+    }
+}
+HK_TARGET static inline __attribute__((always_inline)) VF FN(act_grad)(int act, VF y) {
+    switch (act) {
+    case HK_ACT_RELU: return FN(hk_select)((VI)(y > 0.0f), FN(hk_splat)(1), FN(hk_splat)(0));
+    case HK_ACT_TANH: return 1.0f - y * y;
+    case HK_ACT_SIGMOID: return y * (1.0f - y);
+    default: return FN(hk_splat)(1);
+    }
+}
+
+/* Loads/stores of a row's last, partial vector. Rows of 50 or 71 floats end mid-vector on every
+ * row, so this path is hot: masked moves where the instruction set has them, a buffer otherwise. */
+HK_TARGET static inline __attribute__((always_inline)) VF FN(load_n)(const float *p, long n) {
+    if (n >= HK_VW) return FN(hk_load)(p);
+#if HK_TAIL == 2
+    return (VF)_mm512_maskz_loadu_ps((__mmask16)((1u << n) - 1), p);
+#elif HK_TAIL == 1
+    __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    return (VF)_mm256_maskload_ps(p, m);
+#else
+    float buf[HK_VW] = {0};
+    memcpy(buf, p, (size_t)n * sizeof(float));
+    return FN(hk_load)(buf);
+#endif
+}
+HK_TARGET static inline __attribute__((always_inline)) void FN(store_n)(float *p, VF v, long n) {
+    if (n >= HK_VW) { FN(hk_store)(p, v); return; }
+#if HK_TAIL == 2
+    _mm512_mask_storeu_ps(p, (__mmask16)((1u << n) - 1), (__m512)v);
+#elif HK_TAIL == 1
+    __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    _mm256_maskstore_ps(p, m, (__m256)v);
+#else
+    float buf[HK_VW];
+    FN(hk_store)(buf, v);
+    memcpy(p, buf, (size_t)n * sizeof(float));
+#endif
+}
+
+HK_TARGET static void FN(bias_act_forward)(int act, long rows, long n, float *z, const float *bias) {
+    for (long r = 0; r < rows; r++) {
+        float *zr = z + r * n;
+        for (long j = 0; j < n; j += HK_VW) {
+            long m = n - j;
+            VF v = FN(load_n)(zr + j, m);
+            if (bias) v += FN(load_n)(bias + j, m);
+            FN(store_n)(zr + j, FN(act_fwd)(act, v), m);
+        }
+    }
+}
+
+HK_TARGET static void FN(act_backward)(int act, long rows, long n, const float *y, const float *dy,
+                                      float *dz, float *dbias) {
+    for (long r = 0; r < rows; r++) {
+        for (long j = 0; j < n; j += HK_VW) {
+            long m = n - j, o = r * n + j;
+            /* dz = dy · act'(z), with act' written through y = act(z) */
+            VF g = FN(load_n)(dy + o, m) * FN(act_grad)(act, FN(load_n)(y + o, m));
+            FN(store_n)(dz + o, g, m);
+            if (dbias) FN(store_n)(dbias + j, FN(load_n)(dbias + j, m) + g, m);
+        }
+    }
+}
+
+HK_TARGET static void FN(highway_forward)(int act, long rows, long w, float *z, const float *bias,
+                                         const float *x, float *y) {
+    for (long r = 0; r < rows; r++) {
+        float *zh = z + r * 2 * w, *zt = zh + w;
+        const float *xr = x + r * w;
+        float *yr = y + r * w;
+        for (long j = 0; j < w; j += HK_VW) {
+            long m = w - j;
+            VF h = FN(load_n)(zh + j, m), t = FN(load_n)(zt + j, m);
+            if (bias) h += FN(load_n)(bias + j, m), t += FN(load_n)(bias + w + j, m);
+            h = FN(act_fwd)(act, h);
+            t = FN(hk_sigmoid)(t);
+            VF xv = FN(load_n)(xr + j, m);
+            /* y = H·T + x·(1 − T) = x + T·(H − x) */
+            FN(store_n)(yr + j, xv + t * (h - xv), m);
+            FN(store_n)(zh + j, h, m);
+            FN(store_n)(zt + j, t, m);
+        }
+    }
+}
+
+HK_TARGET static void FN(highway_backward)(int act, long rows, long w, const float *dy,
+                                          const float *ht, const float *x, float *dz, float *dx,
+                                          float *dbias) {
+    for (long r = 0; r < rows; r++) {
+        const float *hr = ht + r * 2 * w, *tr = hr + w, *xr = x + r * w, *dyr = dy + r * w;
+        float *dzh = dz + r * 2 * w, *dzt = dzh + w, *dxr = dx + r * w;
+        for (long j = 0; j < w; j += HK_VW) {
+            long m = w - j;
+            VF h = FN(load_n)(hr + j, m), t = FN(load_n)(tr + j, m);
+            VF g = FN(load_n)(dyr + j, m), xv = FN(load_n)(xr + j, m);
+            VF gh = g * t * FN(act_grad)(act, h);       /* dH = dy·T, through act */
+            VF gt = g * (h - xv) * t * (1.0f - t);      /* dT = dy·(H − x), through sigmoid */
+            FN(store_n)(dzh + j, gh, m);
+            FN(store_n)(dzt + j, gt, m);
+            FN(store_n)(dxr + j, g * (1.0f - t), m);    /* the carry path */
+            if (dbias) {
+                FN(store_n)(dbias + j, FN(load_n)(dbias + j, m) + gh, m);
+                FN(store_n)(dbias + w + j, FN(load_n)(dbias + w + j, m) + gt, m);
+            }
+        }
+    }
+}
+
+#undef HK_MAP
+#undef HK_TAIL
+#undef HK_VW
+#undef HK_SUFFIX
+#undef HK_TARGET
+#undef VF
+#undef VI
+#undef FN

@@ -1,0 +1,329 @@
+import HighwayKernels
+import HighwayTensor
+
+/// The fully connected classifiers of the highway-network experiments:
+///
+/// ```
+/// input (B, in) ─ Dense(in → width, act) ─ (depth − 1) × [Highway | Dense | Residual](width) ─ Dense(width → classes) ─ softmax
+/// ```
+/// Checkpoint names (PyTorch `state_dict` style): `input.weight/bias`, `layers.{i}.linear.weight/bias`
+/// (highway; with `tied`, only `layers.0`), `layers.{i}.weight/bias` (plain, residual),
+/// `output.weight/bias`.
+///
+/// Training runs the layers' fused forward/backward pairs over preallocated buffers, the batch
+/// split across the ``ThreadPool``: each thread runs the whole stack on its rows with private
+/// weight gradients, summed in thread order at the end, so one fork/join serves the whole step
+/// and a given thread count always gives the same result (DESIGN.md decisions 3, 6, 7).
+public final class FeedForwardNetwork {
+    public enum Hidden {
+        case highway(Highway)
+        case plain(Dense)
+        case residual(Residual)
+    }
+
+    public let config: NetworkConfig
+    public let input: Dense
+    public let hidden: [Hidden]
+    public let output: Dense
+    /// Every parameter once, in checkpoint order.
+    public let parameters: [Parameter]
+
+    public init(config: NetworkConfig, seed: UInt64) {
+        precondition(config.validationError() == nil, config.validationError() ?? "")
+        self.config = config
+        var rng = SeededGenerator(seed: seed)
+        let w = config.width
+        input = Dense(name: "input", inputSize: config.inputSize, outputSize: w, activation: config.activation, rng: &rng)
+        var layers: [Hidden] = []
+        for i in 0..<(config.depth - 1) {
+            switch config.kind {
+            case .highway:
+                if config.tied, case .highway(let first)? = layers.first {
+                    layers.append(.highway(Highway(tiedTo: first)))
+                } else {
+                    layers.append(.highway(Highway(name: "layers.\(i)", width: w, activation: config.activation,
+                                                   gateBias: config.gateBias, rng: &rng)))
+                }
+            case .plain:
+                layers.append(.plain(Dense(name: "layers.\(i)", inputSize: w, outputSize: w, activation: config.activation, rng: &rng)))
+            case .residual:
+                layers.append(.residual(Residual(name: "layers.\(i)", width: w, activation: config.activation, rng: &rng)))
+            }
+        }
+        hidden = layers
+        output = Dense(name: "output", inputSize: w, outputSize: config.classes, activation: .identity, rng: &rng)
+        var params = [input.weight, input.bias]
+        for layer in layers {
+            let (wt, b) = layer.parameters
+            if !params.contains(where: { $0 === wt }) { params += [wt, b] }
+        }
+        parameters = params + [output.weight, output.bias]
+    }
+
+    /// The highway layers, in order (empty for other kinds).
+    public var highwayLayers: [Highway] {
+        hidden.compactMap { if case .highway(let h) = $0 { h } else { nil } }
+    }
+
+    /// Number of trainable scalars.
+    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }
+
+    /// "highway: 784 → 50, 49 × Highway(50, tanh), → 10; 127,560 parameters"
+    public var summary: String {
+        let c = config
+        let layer = hidden.first.map { $0.summary } ?? "none"
+        return "\(c.kind): \(c.inputSize) → \(c.width), \(hidden.count) × \(layer)\(c.tied ? " (tied)" : ""), → \(c.classes); \(parameterCount) parameters"
+    }
+
+    // ---- workspaces ---------------------------------------------------------------------------
+
+    /// One thread's buffers for `rows` rows.
+    final class Workspace {
+        let rows: Int
+        let acts: [FloatBuffer]     // depth × (rows, width): acts[0] = input layer, acts[l+1] = hidden l
+        let saved: [FloatBuffer]    // per hidden layer: [H|T] (rows, 2w), or act (rows, w) for residual
+        let logits: FloatBuffer     // (rows, classes)
+        let probs: FloatBuffer      // (rows, classes)
+        let labels: UnsafeMutablePointer<Int32>
+        let dA: FloatBuffer, dB: FloatBuffer  // (rows, width) ping-pong gradients
+        let dz: FloatBuffer         // (rows, max(2w, classes)) scratch
+        let grads: [FloatBuffer]    // private parameter gradients (used when threads > 1)
+
+        init(net: FeedForwardNetwork, rows: Int, privateGradients: Bool) {
+            self.rows = rows
+            let w = net.config.width, c = net.config.classes
+            acts = (0..<net.config.depth).map { _ in FloatBuffer(count: rows * w) }
+            saved = net.hidden.map { layer in
+                switch layer {
+                case .highway: FloatBuffer(count: rows * 2 * w)
+                case .plain: FloatBuffer(count: 0)
+                case .residual: FloatBuffer(count: rows * w)
+                }
+            }
+            logits = FloatBuffer(count: rows * c)
+            probs = FloatBuffer(count: rows * c)
+            labels = .allocate(capacity: max(rows, 1))
+            dA = FloatBuffer(count: rows * w)
+            dB = FloatBuffer(count: rows * w)
+            dz = FloatBuffer(count: rows * max(2 * w, c))
+            grads = privateGradients ? net.parameters.map { FloatBuffer(count: $0.value.count) } : []
+        }
+
+        deinit { labels.deallocate() }
+    }
+
+    private var workspaces: [Workspace] = []
+
+    private func workspaces(threads: Int, rows: Int) -> [Workspace] {
+        if workspaces.count != threads || workspaces.contains(where: { $0.rows < rows }) {
+            workspaces = (0..<threads).map { _ in Workspace(net: self, rows: rows, privateGradients: threads > 1) }
+        }
+        return workspaces
+    }
+
+    // ---- the fused passes ---------------------------------------------------------------------
+
+    /// Forward on `rows` rows of `x` (rows, in) into `ws.logits`.
+    private func forward(_ x: UnsafePointer<Float>, rows: Int, ws: Workspace) {
+        input.forward(x, ws.acts[0].base, rows: rows)
+        for (l, layer) in hidden.enumerated() {
+            let xin = UnsafePointer(ws.acts[l].base), y = ws.acts[l + 1].base
+            switch layer {
+            case .highway(let h): h.forward(xin, y, ht: ws.saved[l].base, rows: rows)
+            case .plain(let d): d.forward(xin, y, rows: rows)
+            case .residual(let r): r.forward(xin, y, a: ws.saved[l].base, rows: rows)
+            }
+        }
+        output.forward(ws.acts[config.depth - 1].base, ws.logits.base, rows: rows)
+    }
+
+    /// The gradient buffer of parameter `p` for this workspace.
+    private func gradPointer(_ p: Parameter, _ ws: Workspace, _ index: [ObjectIdentifier: Int]) -> UnsafeMutablePointer<Float> {
+        if ws.grads.isEmpty { return p.grad.unsafeMutablePointer() }
+        return ws.grads[index[ObjectIdentifier(p)]!].base
+    }
+
+    /// Backward from `dlogits` (in `ws.dz`, (rows, classes)) through the stack; parameter
+    /// gradients are added into the workspace's (or the parameters') gradient buffers.
+    private func backward(_ x: UnsafePointer<Float>, rows: Int, ws: Workspace, index: [ObjectIdentifier: Int]) {
+        let depth = config.depth
+        var dy = ws.dA.base, dx = ws.dB.base
+        output.backward(x: ws.acts[depth - 1].base, y: ws.logits.base, dy: ws.dz.base, dx: dy, rows: rows,
+                        dweight: gradPointer(output.weight, ws, index), dbias: gradPointer(output.bias, ws, index))
+        for l in stride(from: hidden.count - 1, through: 0, by: -1) {
+            let xin = UnsafePointer(ws.acts[l].base)
+            switch hidden[l] {
+            case .highway(let h):
+                h.backward(x: xin, ht: ws.saved[l].base, dy: dy, dx: dx, dz: ws.dz.base, rows: rows,
+                           dweight: gradPointer(h.weight, ws, index), dbias: gradPointer(h.bias, ws, index))
+            case .plain(let d):
+                d.backward(x: xin, y: ws.acts[l + 1].base, dy: dy, dx: dx, rows: rows,
+                           dweight: gradPointer(d.weight, ws, index), dbias: gradPointer(d.bias, ws, index))
+            case .residual(let r):
+                r.backward(x: xin, a: ws.saved[l].base, dy: dy, dx: dx, dz: ws.dz.base, rows: rows,
+                           dweight: gradPointer(r.weight, ws, index), dbias: gradPointer(r.bias, ws, index))
+            }
+            swap(&dy, &dx)
+        }
+        input.backward(x: x, y: ws.acts[0].base, dy: dy, dx: nil, rows: rows,
+                       dweight: gradPointer(input.weight, ws, index), dbias: gradPointer(input.bias, ws, index))
+    }
+
+    private lazy var parameterIndex: [ObjectIdentifier: Int] = {
+        var d: [ObjectIdentifier: Int] = [:]
+        for (i, p) in parameters.enumerated() { d[ObjectIdentifier(p)] = i }
+        return d
+    }()
+
+    /// Loss and accuracy counts of one pass.
+    public struct BatchResult: Sendable {
+        /// Summed (not averaged) cross-entropy over the rows.
+        public var lossSum: Double
+        public var correct: Int
+        public var rows: Int
+    }
+
+    /// Splits `rows` into contiguous, per-thread slices (thread t gets slice t).
+    private func slices(rows: Int, threads: Int) -> [Range<Int>] {
+        let t = max(1, min(threads, rows))
+        let base = rows / t, extra = rows % t
+        var out: [Range<Int>] = [], lo = 0
+        for i in 0..<t {
+            let n = base + (i < extra ? 1 : 0)
+            out.append(lo..<(lo + n))
+            lo += n
+        }
+        return out
+    }
+
+    /// Counts correct argmax predictions and copies labels for the loss kernel.
+    private func lossAndAccuracy(ws: Workspace, labels: UnsafePointer<Int32>, rows: Int) -> (Double, Int) {
+        let c = config.classes
+        ws.labels.update(from: labels, count: rows)
+        let loss = hk_softmax_xent(Kernels.variant.rawValue, rows, c, ws.logits.base, ws.labels, ws.probs.base)
+        var correct = 0
+        for r in 0..<rows {
+            let p = ws.logits.base + r * c
+            var best = 0
+            for j in 1..<c where p[j] > p[best] { best = j }
+            if best == Int(labels[r]) { correct += 1 }
+        }
+        return (loss, correct)
+    }
+
+    /// One training pass over a batch: forward, mean cross-entropy, backward. Parameter gradients
+    /// are **overwritten** with d(mean loss)/dθ. `x` is (rows, inputSize), `labels` rows entries in
+    /// `0..<classes` (checked by the caller). Allocates nothing once the workspaces exist.
+    public func trainStep(x: UnsafePointer<Float>, labels: UnsafePointer<Int32>, rows: Int, threads: Int) -> BatchResult {
+        let parts = slices(rows: rows, threads: threads)
+        let ws = workspaces(threads: parts.count, rows: parts[0].count)
+        let index = parameterIndex
+        for p in parameters { p.grad.fill(with: 0) }
+        var results = [BatchResult](repeating: BatchResult(lossSum: 0, correct: 0, rows: 0), count: parts.count)
+        let c = config.classes, inputs = config.inputSize, invB = 1 / Float(rows)
+        results.withUnsafeMutableBufferPointer { res in
+            let res = res.baseAddress!
+            ThreadPool.parallelFor(parts.count, threads: parts.count) { t in
+                let part = parts[t], w = ws[t], n = part.count
+                let xs = x + part.lowerBound * inputs, ls = labels + part.lowerBound
+                for g in w.grads { g.zero() }
+                forward(xs, rows: n, ws: w)
+                let (loss, correct) = lossAndAccuracy(ws: w, labels: ls, rows: n)
+                // d(mean loss)/dlogits = (softmax − onehot) / B
+                let dz = w.dz.base, p = w.probs.base
+                for i in 0..<(n * c) { dz[i] = p[i] * invB }
+                for r in 0..<n { dz[r * c + Int(ls[r])] -= invB }
+                backward(xs, rows: n, ws: w, index: index)
+                res[t] = BatchResult(lossSum: loss, correct: correct, rows: n)
+            }
+        }
+        if parts.count > 1 {
+            // sum the private gradients in thread order (deterministic for a thread count)
+            for (i, p) in parameters.enumerated() {
+                let g = p.grad.unsafeMutablePointer(), n = p.value.count
+                for w in ws { let s = w.grads[i].base; for j in 0..<n { g[j] += s[j] } }
+            }
+        }
+        return results.reduce(BatchResult(lossSum: 0, correct: 0, rows: 0)) {
+            BatchResult(lossSum: $0.lossSum + $1.lossSum, correct: $0.correct + $1.correct, rows: $0.rows + $1.rows)
+        }
+    }
+
+    /// Loss and accuracy over `rows` rows without training, in chunks of `chunk` rows per thread.
+    public func evaluate(x: UnsafePointer<Float>, labels: UnsafePointer<Int32>, rows: Int, threads: Int, chunk: Int = 256) -> BatchResult {
+        var total = BatchResult(lossSum: 0, correct: 0, rows: 0)
+        let step = chunk * max(1, threads)
+        var start = 0
+        while start < rows {
+            let n = min(step, rows - start)
+            let parts = slices(rows: n, threads: min(threads, (n + chunk - 1) / chunk))
+            let ws = workspaces(threads: parts.count, rows: max(parts[0].count, workspaces.first?.rows ?? 0))
+            var results = [BatchResult](repeating: BatchResult(lossSum: 0, correct: 0, rows: 0), count: parts.count)
+            results.withUnsafeMutableBufferPointer { res in
+                let res = res.baseAddress!
+                ThreadPool.parallelFor(parts.count, threads: parts.count) { t in
+                    let part = parts[t], off = start + part.lowerBound
+                    forward(x + off * config.inputSize, rows: part.count, ws: ws[t])
+                    let (loss, correct) = lossAndAccuracy(ws: ws[t], labels: labels + off, rows: part.count)
+                    res[t] = BatchResult(lossSum: loss, correct: correct, rows: part.count)
+                }
+            }
+            for r in results { total.lossSum += r.lossSum; total.correct += r.correct; total.rows += r.rows }
+            start += n
+        }
+        return total
+    }
+
+    /// Per hidden layer, the outputs and (highway) transform-gate values for `rows` rows of `x`:
+    /// `outputs[l]` is (rows, width), `gates[l]` is (rows, width) or nil for non-highway layers.
+    public func trace(x: UnsafePointer<Float>, rows: Int) -> (outputs: [Tensor], gates: [Tensor?]) {
+        let ws = Workspace(net: self, rows: rows, privateGradients: false)
+        forward(x, rows: rows, ws: ws)
+        let w = config.width
+        var outputs: [Tensor] = [], gates: [Tensor?] = []
+        for (l, layer) in hidden.enumerated() {
+            outputs.append(try! Tensor(shape: [rows, w], values: Array(UnsafeBufferPointer(start: ws.acts[l + 1].base, count: rows * w))))
+            if case .highway = layer {
+                var g = Tensor.zeros([rows, w])
+                let gp = g.unsafeMutablePointer()
+                for r in 0..<rows { (gp + r * w).update(from: ws.saved[l].base + r * 2 * w + w, count: w) }
+                gates.append(g)
+            } else {
+                gates.append(nil)
+            }
+        }
+        return (outputs, gates)
+    }
+
+    /// Records the whole network on a tape (for composition and gradient checks): `x` is (rows, in),
+    /// the result is the logits (rows, classes).
+    public func callAsFunction(_ x: Variable) throws -> Variable {
+        var h = try input(x)
+        for layer in hidden {
+            switch layer {
+            case .highway(let l): h = try l(h)
+            case .plain(let l): h = try l(h)
+            case .residual(let l): h = try l(h)
+            }
+        }
+        return try output(h)
+    }
+}
+
+extension FeedForwardNetwork.Hidden {
+    var parameters: (Parameter, Parameter) {
+        switch self {
+        case .highway(let l): (l.weight, l.bias)
+        case .plain(let l): (l.weight, l.bias)
+        case .residual(let l): (l.weight, l.bias)
+        }
+    }
+
+    var summary: String {
+        switch self {
+        case .highway(let l): l.summary
+        case .plain(let l): l.summary
+        case .residual(let l): l.summary
+        }
+    }
+}
