@@ -19,10 +19,15 @@ let package = Package(
     ],
     targets: [
         .target(name: "HighwayKernels"),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
+        ),
         .target(name: "HighwayTensor", dependencies: ["HighwayKernels"]),
-        .target(name: "HighwayData", dependencies: ["HighwayTensor"]),
+        .target(name: "HighwayData", dependencies: ["HighwayTensor", "CZlib"]),
         .target(name: "HighwayNN", dependencies: ["HighwayTensor"]),
-        .target(name: "HighwayKit", dependencies: ["HighwayTensor", "HighwayData", "HighwayNN"]),
+        .target(name: "HighwayKit", dependencies: ["HighwayTensor", "HighwayData", "HighwayNN", "CZlib"]),
         .executableTarget(
             name: "highway",
             dependencies: [
@@ -32,6 +37,9 @@ let package = Package(
         ),
         .testTarget(name: "HighwayKernelsTests", dependencies: ["HighwayTensor", "HighwayKernels"]),
         .testTarget(name: "HighwayTensorTests", dependencies: ["HighwayTensor"]),
+        .testTarget(name: "HighwayDataTests", dependencies: ["HighwayData"]),
+        .testTarget(name: "HighwayNNTests", dependencies: ["HighwayNN"]),
+        .testTarget(name: "HighwayKitTests", dependencies: ["HighwayKit"]),
     ],
     swiftLanguageModes: [.v5]
 )

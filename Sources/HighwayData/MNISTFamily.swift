@@ -1,0 +1,141 @@
+// MNISTFamily: MNIST and Fashion-MNIST, four IDX files each, into a train and a test ImageDataset.
+//
+// Both data sets use the same file names and layout (Fashion-MNIST was made as a drop-in
+// replacement), so one loader reads both; each file may be gzip'd (`.gz`, as distributed, and
+// as Debian's dataset-fashion-mnist installs them) or raw. Everything a bad download can break is
+// checked: images 3-D, labels 1-D, counts that agree, labels in 0..<10, the same image size in
+// train and test.
+import Foundation
+
+/// The data sets of the MNIST family, by their command-line names.
+public enum DatasetKind: String, CaseIterable, Sendable {
+    /// The handwritten digits (LeCun et al. 1998).
+    case mnist = "mnist"
+    /// Zalando's clothing images (Xiao et al. 2017): same format, harder.
+    case fashionMNIST = "fashion-mnist"
+
+    /// The kind called `name`: its raw value, ignoring case, `_` for `-`, or with the dash left out.
+    public init?(name: String) {
+        let key = name.lowercased().replacingOccurrences(of: "_", with: "-")
+        if let k = DatasetKind(rawValue: key) { self = k; return }
+        if key == "fashionmnist" { self = .fashionMNIST; return }
+        return nil
+    }
+
+    /// The kind called `name`, or an error listing the valid names.
+    /// - Throws: ``DataError/unknownDataset(name:valid:)``.
+    public static func named(_ name: String) throws -> DatasetKind {
+        guard let k = DatasetKind(name: name) else {
+            throw DataError.unknownDataset(name: name, valid: allCases.map(\.rawValue))
+        }
+        return k
+    }
+
+    /// A system directory where a package manager puts the files, if there is one.
+    public var systemDirectory: URL? {
+        switch self {
+        case .mnist: return nil
+        case .fashionMNIST: return URL(fileURLWithPath: "/usr/share/datasets/fashion-mnist", isDirectory: true)
+        }
+    }
+
+    /// How a user gets the files, for error messages.
+    public var installHint: String {
+        switch self {
+        case .mnist:
+            return "download the four MNIST files (.gz or raw) into it"
+        case .fashionMNIST:
+            return "on Debian/Ubuntu, `apt-get install dataset-fashion-mnist` puts them in /usr/share/datasets/fashion-mnist/"
+        }
+    }
+
+    /// The name of each class, in label order.
+    public var classNames: [String] {
+        switch self {
+        case .mnist: return (0..<10).map(String.init)
+        case .fashionMNIST:
+            return ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+        }
+    }
+}
+
+/// Loading the MNIST family from a directory of IDX files.
+public enum MNISTFamily {
+    /// The base names of the four files; each may also carry `.gz`.
+    public static let trainImagesFile = "train-images-idx3-ubyte"
+    public static let trainLabelsFile = "train-labels-idx1-ubyte"
+    public static let testImagesFile = "t10k-images-idx3-ubyte"
+    public static let testLabelsFile = "t10k-labels-idx1-ubyte"
+    /// The number of classes in every member of the family.
+    public static let classes = 10
+    /// The default limit on one decompressed file: 1 GiB (MNIST's largest is 47 MB).
+    public static let defaultMaxFileBytes = 1 << 30
+
+    /// The train and test sets of `kind` from the IDX files in `directory`, pixels scaled to [0, 1].
+    ///
+    /// - Parameter maxFileBytes: the most bytes one file may decompress to.
+    /// - Throws: ``DataError`` naming the directory or file: missing, truncated, corrupt, sizes or
+    ///   counts that disagree, a label outside 0..<10.
+    public static func load(_ kind: DatasetKind, directory: URL,
+                            maxFileBytes: Int = defaultMaxFileBytes) throws -> (train: ImageDataset, test: ImageDataset) {
+        let names = [trainImagesFile, trainLabelsFile, testImagesFile, testLabelsFile]
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDir), isDir.boolValue else {
+            throw DataError.directoryNotFound(path: directory.path, expected: names.map { "\($0)[.gz]" },
+                                              hint: kind.installHint)
+        }
+        func locate(_ base: String) throws -> URL {
+            let tried = [base + ".gz", base]
+            for name in tried {
+                let url = directory.appendingPathComponent(name)
+                if FileManager.default.fileExists(atPath: url.path) { return url }
+            }
+            throw DataError.missingFile(directory: directory.path, tried: tried, hint: kind.installHint)
+        }
+        let train = try loadSplit(images: locate(trainImagesFile), labels: locate(trainLabelsFile),
+                                  name: "\(kind.rawValue)-train", maxFileBytes: maxFileBytes)
+        let testImages = try locate(testImagesFile)
+        let test = try loadSplit(images: testImages, labels: locate(testLabelsFile),
+                                 name: "\(kind.rawValue)-test", maxFileBytes: maxFileBytes)
+        guard test.imageShape == train.imageShape else {
+            throw DataError.invalidFormat(path: testImages.path, offset: 8,
+                message: "images are \(test.imageShape.map(String.init).joined(separator: "×")), but the training images are \(train.imageShape.map(String.init).joined(separator: "×"))")
+        }
+        return (train, test)
+    }
+
+    /// One split from an images file `(count, rows, cols)` and a labels file `(count)`.
+    /// - Throws: ``DataError`` naming the offending file.
+    public static func loadSplit(images: URL, labels: URL, name: String,
+                                 maxFileBytes: Int = defaultMaxFileBytes) throws -> ImageDataset {
+        let img = try IDX.read(images, maxBytes: maxFileBytes)
+        guard img.dims.count == 3 else {
+            throw DataError.invalidFormat(path: images.path, offset: 3,
+                message: "images have \(img.dims.count) dimensions \(img.dims), expected 3 (count, rows, cols)")
+        }
+        let lab = try IDX.read(labels, maxBytes: maxFileBytes)
+        guard lab.dims.count == 1 else {
+            throw DataError.invalidFormat(path: labels.path, offset: 3,
+                message: "labels have \(lab.dims.count) dimensions \(lab.dims), expected 1 (count)")
+        }
+        guard img.dims[0] == lab.dims[0] else {
+            throw DataError.countMismatch(imagesPath: images.path, images: img.dims[0],
+                                          labelsPath: labels.path, labels: lab.dims[0])
+        }
+        if let i = lab.bytes.firstIndex(where: { Int($0) >= classes }) {
+            let index = i - lab.bytes.startIndex
+            throw DataError.labelOutOfRange(path: labels.path, index: index, label: Int(lab.bytes[i]), classes: classes)
+        }
+        let labelValues = lab.bytes.map { Int32($0) }
+        // byte / 255 exactly as written (not × (1/255)), so every pixel is the nearest Float.
+        let pixels = img.bytes.withUnsafeBufferPointer { src in
+            [Float](unsafeUninitializedCapacity: src.count) { dst, n in
+                for i in 0..<src.count { dst[i] = Float(src[i]) / 255 }
+                n = src.count
+            }
+        }
+        return ImageDataset(unchecked: name, imageShape: Array(img.dims[1...]), classes: classes,
+                            pixels: pixels, labels: labelValues)
+    }
+}
