@@ -24,6 +24,6 @@ struct HighwayCommand: ParsableCommand {
               highway bench gemm --m 128 --n 50 --k 50 --threads 1 --kernels avx2
             """,
         version: highwayKitVersion,
-        subcommands: [BenchCommand.self]
+        subcommands: [DemoCommand.self, TrainCommand.self, EvaluateCommand.self, BenchCommand.self]
     )
 }

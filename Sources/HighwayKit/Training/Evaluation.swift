@@ -1,0 +1,30 @@
+import Foundation
+import HighwayData
+import HighwayNN
+
+/// Evaluates a run directory's checkpoint on a split and writes `evaluation.json` beside it.
+public enum Evaluation {
+    public struct Result: Codable, Sendable {
+        public var split: String
+        public var accuracy: Double
+        public var loss: Double
+        public var examples: Int
+        public var checkpoint: String
+        public var outputPath: String
+    }
+
+    public static func run(runDirectory: URL, dataDirectory: String?, split: String) throws -> Result {
+        let trainer = try Trainer.resuming(runDirectory)
+        var config = trainer.config
+        if let dataDirectory { config.dataDirectory = dataDirectory }
+        config.trainLimit = nil
+        let data = dataDirectory == nil && split == "test" ? trainer.data : try DataSplits.load(for: config)
+        let set = split == "train" ? data.train : data.test
+        let (loss, accuracy) = trainer.evaluate(set)
+        let out = runDirectory.appendingPathComponent("evaluation.json")
+        let result = Result(split: split, accuracy: accuracy, loss: loss, examples: set.count,
+                            checkpoint: trainer.checkpointURL.path, outputPath: out.path)
+        try writeJSON(result, to: out)
+        return result
+    }
+}
