@@ -37,79 +37,18 @@ public struct ReportError: Error, CustomStringConvertible, LocalizedError, Equat
     public var errorDescription: String? { description }
 }
 
-/// Writes files so that they are replaced all at once or not at all.
-///
-/// HighwayNN has a streaming `AtomicFile` for checkpoints; this one (for report files) shadows it
-/// for code that imports HighwayKit, so it also accepts `[UInt8]` to keep that call shape working.
-public enum AtomicFile {
-    /// Writes `data` to `url` atomically: temporary file in the same directory, write, fsync,
-    /// rename over the target. On failure the temporary file is removed and a `ReportError`
-    /// naming the path and the OS error is thrown; an existing target is left untouched.
+// One atomic writer for the whole project: HighwayNN's `AtomicFile` (temporary file in the same
+// directory, fsync, rename, fsync of the directory). Report files add Data and String inputs.
+extension AtomicFile {
+    /// Writes `data` atomically; an existing target is left untouched on failure.
     public static func write(_ data: Data, to url: URL) throws {
-        let target = url.path
-        let directory = url.deletingLastPathComponent().path
-        // Hidden, unique per process and call, so concurrent writers never share a temporary.
-        let tempPath = directory + "/." + url.lastPathComponent + ".tmp-\(getpid())-"
-            + String(UInt64.random(in: 0...UInt64.max), radix: 36)
-
-        let fd = open(tempPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            throw ReportError.os(target, "cannot create temporary file in \(directory)", errno)
-        }
-        var closed = false
-        do {
-            try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-                var offset = 0
-                while offset < raw.count {
-                    let n = Glibc_write(fd, raw.baseAddress! + offset, raw.count - offset)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        throw ReportError.os(target, "cannot write", errno)
-                    }
-                    offset += n
-                }
-            }
-            // Durability: the rename must not become visible before the data are on disk.
-            if fsync(fd) != 0 { throw ReportError.os(target, "cannot fsync", errno) }
-            closed = true
-            if close(fd) != 0 { throw ReportError.os(target, "cannot close", errno) }
-            if rename(tempPath, target) != 0 {
-                throw ReportError.os(target, "cannot rename temporary file over the target", errno)
-            }
-        } catch {
-            if !closed { _ = close(fd) }
-            _ = unlink(tempPath)
-            throw error
-        }
-        // Best effort: persist the directory entry too. Failure here does not undo the write.
-        let dirFD = open(directory.isEmpty ? "." : directory, O_RDONLY | O_CLOEXEC)
-        if dirFD >= 0 {
-            _ = fsync(dirFD)
-            _ = close(dirFD)
-        }
-    }
-
-    /// Writes `bytes` atomically (same contract as `write(_:to:)` for `Data`).
-    public static func write(_ bytes: [UInt8], to url: URL) throws {
-        try write(Data(bytes), to: url)
+        try write([UInt8](data), to: url)
     }
 
     /// Writes `string` as UTF-8, atomically.
     public static func write(_ string: String, to url: URL) throws {
-        try write(Data(string.utf8), to: url)
+        try write(Array(string.utf8), to: url)
     }
-}
-
-// `write` is shadowed inside `AtomicFile` by its own static methods; this names the C function.
-@inline(__always)
-private func Glibc_write(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
-    #if canImport(Glibc)
-    return Glibc.write(fd, buffer, count)
-    #elseif canImport(Musl)
-    return Musl.write(fd, buffer, count)
-    #else
-    return Darwin.write(fd, buffer, count)
-    #endif
 }
 
 // MARK: - JSON
