@@ -78,6 +78,8 @@ public final class Trainer {
     var epoch = 0, batch = 0, step = 0
     var epochLossSum = 0.0, epochCorrect = 0, epochSeen = 0
     var elapsedBefore = 0.0
+    /// Tests: stop dead (no checkpoint) after this step, as a SIGKILL would.
+    var killAfterStep: Int?
     var metrics: [EpochMetrics] = []
 
     public var checkpointURL: URL { runDirectory.appendingPathComponent("checkpoint.safetensors") }
@@ -103,7 +105,7 @@ public final class Trainer {
     }
 
     /// Reopens the run in `runDirectory` from its `config.json` and checkpoint.
-    public static func resuming(_ runDirectory: URL, threads: Int? = nil) throws -> Trainer {
+    public static func resuming(_ runDirectory: URL, threads: Int? = nil, data: DataSplits? = nil) throws -> Trainer {
         let configURL = runDirectory.appendingPathComponent("config.json")
         guard let bytes = FileManager.default.contents(atPath: configURL.path) else {
             throw TrainingError.resume(path: runDirectory.path, reason: "no config.json there (is it a run directory made by `highway train`?)")
@@ -113,7 +115,7 @@ public final class Trainer {
             throw TrainingError.resume(path: configURL.path, reason: "config.json is not a training configuration: \(error)")
         }
         if let threads { config.threads = threads }
-        let trainer = try Trainer(config: config, runDirectory: runDirectory)
+        let trainer = try Trainer(config: config, runDirectory: runDirectory, data: data)
         try trainer.loadCheckpoint()
         return trainer
     }
@@ -193,6 +195,7 @@ public final class Trainer {
                 step += 1; batch += 1
                 epochLossSum += r.lossSum; epochCorrect += r.correct; epochSeen += r.rows
                 progress?(.batch(index: batch, loss: r.lossSum / Double(rows)))
+                if let k = killAfterStep, step == k { throw TrainingError.interrupted(checkpoint: "(killed)") }
                 if interruptRequested != 0 {
                     try saveCheckpoint()
                     throw TrainingError.interrupted(checkpoint: checkpointURL.path)
