@@ -32,5 +32,14 @@ let package = Package(
             path: "GEMM",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "TrainStep",
+            dependencies: [
+                .product(name: "HighwayKit", package: highwayKitPackage),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "TrainStep",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )

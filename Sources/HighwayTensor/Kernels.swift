@@ -123,6 +123,14 @@ public enum ThreadPool {
         }
     }
 
+    /// Allocation-free fork/join for hot loops: runs `task(context, i)` for every `i` in
+    /// `0..<count` across the pool (index i on thread i % threads). `task` must capture nothing;
+    /// pass state through `context` (e.g. `Unmanaged.passUnretained(object).toOpaque()`).
+    public static func parallelFor(_ count: Int, context: UnsafeMutableRawPointer,
+                                   _ task: @convention(c) (UnsafeMutableRawPointer?, Int) -> Void) {
+        hk_pool_run(count, task, context)
+    }
+
     /// Runs `body(i)` for every `i` in `0..<count` across at most `threads` threads and returns
     /// when all are done. Nested calls run serially on the calling thread.
     public static func parallelFor(_ count: Int, threads: Int? = nil, _ body: (Int) -> Void) {

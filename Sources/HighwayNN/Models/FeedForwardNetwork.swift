@@ -183,17 +183,27 @@ public final class FeedForwardNetwork {
         public var rows: Int
     }
 
-    /// Splits `rows` into contiguous, per-thread slices (thread t gets slice t).
+    // Per-step scratch kept across steps, so a steady-state step allocates nothing.
+    private var partsBuffer: [Range<Int>] = []
+    private var resultsBuffer: [BatchResult] = []
+
+    /// Splits `rows` into contiguous, per-thread slices (thread t gets slice t), into `partsBuffer`.
     private func slices(rows: Int, threads: Int) -> [Range<Int>] {
         let t = max(1, min(threads, rows))
         let base = rows / t, extra = rows % t
-        var out: [Range<Int>] = [], lo = 0
+        partsBuffer.removeAll(keepingCapacity: true)
+        var lo = 0
         for i in 0..<t {
             let n = base + (i < extra ? 1 : 0)
-            out.append(lo..<(lo + n))
+            partsBuffer.append(lo..<(lo + n))
             lo += n
         }
-        return out
+        return partsBuffer
+    }
+
+    private func resetResults(_ count: Int) {
+        resultsBuffer.removeAll(keepingCapacity: true)
+        for _ in 0..<count { resultsBuffer.append(BatchResult(lossSum: 0, correct: 0, rows: 0)) }
     }
 
     /// Counts correct argmax predictions and copies labels for the loss kernel.
@@ -211,30 +221,48 @@ public final class FeedForwardNetwork {
         return (loss, correct)
     }
 
+    /// What the threads of one training step share (set before the fork; no closure is allocated).
+    private struct StepJob {
+        var x: UnsafePointer<Float>
+        var labels: UnsafePointer<Int32>
+        var invB: Float
+        var results: UnsafeMutablePointer<BatchResult>  // one slot per thread, written by its thread
+    }
+    private var job: StepJob?
+
+    /// Thread `t`'s share of a training step: forward, loss, backward on its rows.
+    private func trainSlice(_ t: Int) {
+        let job = job!, part = partsBuffer[t], w = workspaces[t], n = part.count
+        let c = config.classes, invB = job.invB
+        let xs = job.x + part.lowerBound * config.inputSize, ls = job.labels + part.lowerBound
+        for g in w.grads { g.zero() }
+        forward(xs, rows: n, ws: w)
+        let (loss, correct) = lossAndAccuracy(ws: w, labels: ls, rows: n)
+        // d(mean loss)/dlogits = (softmax − onehot) / B
+        let dz = w.dz.base, p = w.probs.base
+        for i in 0..<(n * c) { dz[i] = p[i] * invB }
+        for r in 0..<n { dz[r * c + Int(ls[r])] -= invB }
+        backward(xs, rows: n, ws: w, index: parameterIndex)
+        job.results[t] = BatchResult(lossSum: loss, correct: correct, rows: n)
+    }
+
     /// One training pass over a batch: forward, mean cross-entropy, backward. Parameter gradients
     /// are **overwritten** with d(mean loss)/dθ. `x` is (rows, inputSize), `labels` rows entries in
     /// `0..<classes` (checked by the caller). Allocates nothing once the workspaces exist.
     public func trainStep(x: UnsafePointer<Float>, labels: UnsafePointer<Int32>, rows: Int, threads: Int) -> BatchResult {
         let parts = slices(rows: rows, threads: threads)
         let ws = workspaces(threads: parts.count, rows: parts[0].count)
-        let index = parameterIndex
+        _ = parameterIndex
         for p in parameters { p.grad.fill(with: 0) }
-        var results = [BatchResult](repeating: BatchResult(lossSum: 0, correct: 0, rows: 0), count: parts.count)
-        let c = config.classes, inputs = config.inputSize, invB = 1 / Float(rows)
-        results.withUnsafeMutableBufferPointer { res in
-            let res = res.baseAddress!
-            ThreadPool.parallelFor(parts.count, threads: parts.count) { t in
-                let part = parts[t], w = ws[t], n = part.count
-                let xs = x + part.lowerBound * inputs, ls = labels + part.lowerBound
-                for g in w.grads { g.zero() }
-                forward(xs, rows: n, ws: w)
-                let (loss, correct) = lossAndAccuracy(ws: w, labels: ls, rows: n)
-                // d(mean loss)/dlogits = (softmax − onehot) / B
-                let dz = w.dz.base, p = w.probs.base
-                for i in 0..<(n * c) { dz[i] = p[i] * invB }
-                for r in 0..<n { dz[r * c + Int(ls[r])] -= invB }
-                backward(xs, rows: n, ws: w, index: index)
-                res[t] = BatchResult(lossSum: loss, correct: correct, rows: n)
+        resetResults(parts.count)
+        resultsBuffer.withUnsafeMutableBufferPointer { res in
+            job = StepJob(x: x, labels: labels, invB: 1 / Float(rows), results: res.baseAddress!)
+            if parts.count == 1 {
+                trainSlice(0)
+            } else {
+                ThreadPool.parallelFor(parts.count, context: Unmanaged.passUnretained(self).toOpaque()) { ctx, t in
+                    Unmanaged<FeedForwardNetwork>.fromOpaque(ctx!).takeUnretainedValue().trainSlice(t)
+                }
             }
         }
         if parts.count > 1 {
@@ -244,9 +272,10 @@ public final class FeedForwardNetwork {
                 for w in ws { let s = w.grads[i].base; for j in 0..<n { g[j] += s[j] } }
             }
         }
-        return results.reduce(BatchResult(lossSum: 0, correct: 0, rows: 0)) {
-            BatchResult(lossSum: $0.lossSum + $1.lossSum, correct: $0.correct + $1.correct, rows: $0.rows + $1.rows)
-        }
+        job = nil
+        var total = BatchResult(lossSum: 0, correct: 0, rows: 0)
+        for r in resultsBuffer { total.lossSum += r.lossSum; total.correct += r.correct; total.rows += r.rows }
+        return total
     }
 
     /// Loss and accuracy over `rows` rows without training, in chunks of `chunk` rows per thread.
@@ -258,8 +287,8 @@ public final class FeedForwardNetwork {
             let n = min(step, rows - start)
             let parts = slices(rows: n, threads: min(threads, (n + chunk - 1) / chunk))
             let ws = workspaces(threads: parts.count, rows: max(parts[0].count, workspaces.first?.rows ?? 0))
-            var results = [BatchResult](repeating: BatchResult(lossSum: 0, correct: 0, rows: 0), count: parts.count)
-            results.withUnsafeMutableBufferPointer { res in
+            resetResults(parts.count)
+            resultsBuffer.withUnsafeMutableBufferPointer { res in
                 let res = res.baseAddress!
                 ThreadPool.parallelFor(parts.count, threads: parts.count) { t in
                     let part = parts[t], off = start + part.lowerBound
@@ -268,7 +297,7 @@ public final class FeedForwardNetwork {
                     res[t] = BatchResult(lossSum: loss, correct: correct, rows: part.count)
                 }
             }
-            for r in results { total.lossSum += r.lossSum; total.correct += r.correct; total.rows += r.rows }
+            for r in resultsBuffer { total.lossSum += r.lossSum; total.correct += r.correct; total.rows += r.rows }
             start += n
         }
         return total
