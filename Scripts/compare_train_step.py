@@ -10,7 +10,9 @@ Usage:
     swift build -c release          # builds .build/release/highway
     python3 Scripts/compare_train_step.py [--threads 1,2] [--json out.json]
 
-PyTorch comes from Debian's python3-torch (for /usr/bin/python3); JAX from `pip install jax`. A
+PyTorch comes from Debian's python3-torch (for /usr/bin/python3) — install libopenblas0-pthread
+with it: without it Debian's torch runs the reference BLAS, about 15x slower (the script warns when
+a 128x50x100 product takes over 50 us). JAX comes from `pip install jax`. A
 framework that is missing is reported and skipped; HighwayKit is always measured.
 Each framework runs in its own subprocess pinned to the thread count (torch.set_num_threads,
 XLA's --xla_cpu_multi_thread_eigen/intra_op_parallelism_threads, HIGHWAY_THREADS).
@@ -60,7 +62,12 @@ for _ in range(cfg["warmup"]): step()
 ts = []
 for _ in range(cfg["steps"]):
     t = time.perf_counter(); step(); ts.append(time.perf_counter() - t)
-ts.sort(); print(json.dumps({"median_ms": ts[len(ts) // 2] * 1e3, "version": torch.__version__}))
+ts.sort()
+a, b = torch.rand(128, 50), torch.rand(50, 100)
+t = time.perf_counter()
+for _ in range(200): a @ b
+mm_us = (time.perf_counter() - t) / 200 * 1e6
+print(json.dumps({"median_ms": ts[len(ts) // 2] * 1e3, "version": torch.__version__, "mm_128x100x50_us": mm_us}))
 """
 
 JAX = r"""
@@ -159,6 +166,10 @@ def main():
         t, tr = col("torch"); j, jr = col("jax")
         print(f"{r['workload']:<22} {r['threads']:>3} {h:10.2f} {t} {tr} {j[1:]} {jr}")
     vs = {p: next((r[p].get("version") for r in rows if r[p].get("version")), None) for p in ("torch", "jax")}
+    slow = [r["torch"].get("mm_128x100x50_us") for r in rows if r["torch"].get("mm_128x100x50_us", 0) > 50]
+    if slow:
+        print(f"WARNING: PyTorch took {slow[0]:.0f} us for a 128x50x100 product: it runs the reference BLAS; "
+              "apt-get install libopenblas0-pthread for a fair comparison")
     print(f"\nPyTorch {vs['torch']}, JAX {vs['jax']}")
     if args.json:
         with open(args.json, "w") as f:

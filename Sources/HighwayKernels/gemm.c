@@ -95,14 +95,21 @@ static void pack_b(int trans_b, const float *b, long ldb, long kc, long nb, int 
         int nr = nb - j0 < NR ? (int)(nb - j0) : NR;
         float *panel = dst + (j0 / NR) * kc * NR;
         if (trans_b) { /* op(B)(p,j) = b[j*ldb + p] */
-            for (int j = 0; j < NR; j++) {
-                if (j < nr) {
-                    const float *src = b + (j0 + j) * ldb;
-                    for (long p = 0; p < kc; p++) panel[p * NR + j] = src[p];
-                } else {
-                    for (long p = 0; p < kc; p++) panel[p * NR + j] = 0;
+            /* blocks of 8 k-values: each source row is read 32 bytes at a time and each panel
+             * row written whole, instead of one scattered store per element */
+            const float *src[64];
+            for (int j = 0; j < NR; j++) src[j] = j < nr ? b + (j0 + j) * ldb : 0;
+            long p = 0;
+            for (; p + 8 <= kc; p += 8) {
+                float blk[8][64];
+                for (int j = 0; j < NR; j++) {
+                    if (src[j]) for (int q = 0; q < 8; q++) blk[q][j] = src[j][p + q];
+                    else for (int q = 0; q < 8; q++) blk[q][j] = 0;
                 }
+                for (int q = 0; q < 8; q++) memcpy(panel + (p + q) * NR, blk[q], (size_t)NR * sizeof(float));
             }
+            for (; p < kc; p++)
+                for (int j = 0; j < NR; j++) panel[p * NR + j] = src[j] ? src[j][p] : 0;
         } else { /* op(B)(p,j) = b[p*ldb + j] */
             for (long p = 0; p < kc; p++) {
                 memcpy(panel + p * NR, b + p * ldb + j0, (size_t)nr * sizeof(float));

@@ -6,7 +6,7 @@ HK_TARGET static inline __attribute__((always_inline)) VF FN(act_fwd)(int act, V
     switch (act) {
     case HK_ACT_RELU: return __builtin_elementwise_max(v, FN(hk_splat)(0));
     case HK_ACT_TANH: return FN(hk_tanh)(v);
-    case HK_ACT_SIGMOID: return FN(hk_sigmoid)(v);
+    case HK_ACT_SIGMOID: return FN(hk_sigmoid_gate)(v);
     default: return v;
     }
 }
@@ -60,6 +60,17 @@ HK_TARGET static void FN(bias_act_forward)(int act, long rows, long n, float *z,
     }
 }
 
+/* dbias[j] += Σ_r dz[r, j] for dz rows×n with row stride ld: rows inner, so each column block
+ * accumulates in a register (a per-row read-modify-write of dbias would chain every row). */
+HK_TARGET static void FN(column_sums)(long rows, long n, long ld, const float *dz, float *dbias) {
+    for (long j = 0; j < n; j += HK_VW) {
+        long m = n - j;
+        VF acc = FN(hk_splat)(0);
+        for (long r = 0; r < rows; r++) acc += FN(load_n)(dz + r * ld + j, m);
+        FN(store_n)(dbias + j, FN(load_n)(dbias + j, m) + acc, m);
+    }
+}
+
 HK_TARGET static void FN(act_backward)(int act, long rows, long n, const float *y, const float *dy,
                                       float *dz, float *dbias) {
     for (long r = 0; r < rows; r++) {
@@ -68,9 +79,9 @@ HK_TARGET static void FN(act_backward)(int act, long rows, long n, const float *
             /* dz = dy · act'(z), with act' written through y = act(z) */
             VF g = FN(load_n)(dy + o, m) * FN(act_grad)(act, FN(load_n)(y + o, m));
             FN(store_n)(dz + o, g, m);
-            if (dbias) FN(store_n)(dbias + j, FN(load_n)(dbias + j, m) + g, m);
         }
     }
+    if (dbias) FN(column_sums)(rows, n, n, dz, dbias);
 }
 
 HK_TARGET static void FN(highway_forward)(int act, long rows, long w, float *z, const float *bias,
@@ -84,7 +95,7 @@ HK_TARGET static void FN(highway_forward)(int act, long rows, long w, float *z, 
             VF h = FN(load_n)(zh + j, m), t = FN(load_n)(zt + j, m);
             if (bias) h += FN(load_n)(bias + j, m), t += FN(load_n)(bias + w + j, m);
             h = FN(act_fwd)(act, h);
-            t = FN(hk_sigmoid)(t);
+            t = FN(hk_sigmoid_gate)(t);
             VF xv = FN(load_n)(xr + j, m);
             /* y = H·T + x·(1 − T) = x + T·(H − x) */
             FN(store_n)(yr + j, xv + t * (h - xv), m);
@@ -109,12 +120,9 @@ HK_TARGET static void FN(highway_backward)(int act, long rows, long w, const flo
             FN(store_n)(dzh + j, gh, m);
             FN(store_n)(dzt + j, gt, m);
             FN(store_n)(dxr + j, g * (1.0f - t), m);    /* the carry path */
-            if (dbias) {
-                FN(store_n)(dbias + j, FN(load_n)(dbias + j, m) + gh, m);
-                FN(store_n)(dbias + w + j, FN(load_n)(dbias + w + j, m) + gt, m);
-            }
         }
     }
+    if (dbias) FN(column_sums)(rows, 2 * w, 2 * w, dz, dbias);
 }
 
 #undef HK_MAP

@@ -49,22 +49,29 @@ HK_FN VF FN(hk_exp)(VF x) {
     return FN(hk_select)((VI)(x == x), y, x);
 }
 
-/* tanh(x): an odd polynomial near 0 (relative accuracy), 1 − 2/(e^{2|x|}+1) elsewhere. */
+/* tanh(x): a [13/6] rational approximation on |x| ≤ 7.905 (beyond it tanh rounds to ±1 in float),
+ * one division and no exp; max error 3.3e-7 absolute and relative over the float range. */
 HK_FN VF FN(hk_tanh)(VF x) {
-    VI sign = (VI)x & (int)0x80000000;
-    VF ax = (VF)((VI)x & 0x7fffffff);
-    VF z = x * x;
-    VF p = FN(hk_splat)(-5.70498872745E-3f);
-    p = p * z + 2.06390887954E-2f;
-    p = p * z - 5.37397155531E-2f;
-    p = p * z + 1.33314422036E-1f;
-    p = p * z - 3.33332819422E-1f;
-    VF small = p * z * x + x;
-    VF big = 1.0f - 2.0f / (FN(hk_exp)(ax + ax) + 1.0f);
-    big = (VF)((VI)big | sign);
-    VF y = FN(hk_select)((VI)(ax < 0.625f), small, big);
-    return FN(hk_select)((VI)(x == x), y, x);
+    VF c = __builtin_elementwise_min(__builtin_elementwise_max(x, FN(hk_splat)(-7.90531110763549805f)),
+                                     FN(hk_splat)(7.90531110763549805f));
+    VF z = c * c;
+    VF p = FN(hk_splat)(-2.76076847742355e-16f);
+    p = p * z + 2.00018790482477e-13f;
+    p = p * z - 8.60467152213735e-11f;
+    p = p * z + 5.12229709037114e-08f;
+    p = p * z + 1.48572235717979e-05f;
+    p = p * z + 6.37261928875436e-04f;
+    p = p * z + 4.89352455891786e-03f;
+    VF q = FN(hk_splat)(1.19825839466702e-06f);
+    q = q * z + 1.18534705686654e-04f;
+    q = q * z + 2.26843463243900e-03f;
+    q = q * z + 4.89352518554385e-03f;
+    return FN(hk_select)((VI)(x == x), p * c / q, x);
 }
+
+/* sigmoid through tanh, 1/2 + tanh(x/2)/2: no exp, absolute error ≤ 2.3e-7 (the relative error of
+ * tiny outputs is large, so the public hk_vsigmoid keeps the exp form; a gate needs this one). */
+HK_FN VF FN(hk_sigmoid_gate)(VF x) { return 0.5f + 0.5f * FN(hk_tanh)(0.5f * x); }
 
 /* sigmoid(x) = 1 / (1 + e^{−x}) */
 HK_FN VF FN(hk_sigmoid)(VF x) {
