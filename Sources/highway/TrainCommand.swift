@@ -38,8 +38,8 @@ struct TrainCommand: ParsableCommand {
             (Ctrl-C saves one at the next step) continues exactly with --resume RUN_DIR.
 
             The defaults are the documented recipe: 50 hidden layers (784 → 50 plain, 49 highway
-            layers of width 50, tanh, gate bias −2), SGD with Nesterov momentum 0.9, lr 0.05
-            decaying ×0.9 per epoch, batch 128, 20 epochs.
+            layers of width 50, tanh, gate bias −2), Adam with lr 0.003 decaying ×0.8 per epoch,
+            batch 64, 20 epochs. (A negative value needs the = form: --gate-bias=-1.)
 
             Examples:
               highway train --data ../shared/data/mnist --out runs/highway50
@@ -53,14 +53,14 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Directory holding the data set's IDX files (.gz or raw).") var data: String?
     @Option(help: "Train on the first N training examples only.") var limit: Int?
     @Option(help: "Epochs to train.") var epochs = 20
-    @Option(name: .customLong("batch-size"), help: "Examples per SGD step.") var batchSize = 128
-    @Option(help: "sgd or adam.") var optimizer = "sgd"
-    @Option(name: .customLong("lr"), help: "Initial learning rate.") var learningRate: Float = 0.05
-    @Option(help: "SGD momentum.") var momentum: Float = 0.9
+    @Option(name: .customLong("batch-size"), help: "Examples per step.") var batchSize = 64
+    @Option(help: "adam or sgd.") var optimizer = "adam"
+    @Option(name: .customLong("lr"), help: "Initial learning rate.") var learningRate: Float = 0.003
+    @Option(help: "SGD momentum (with --optimizer sgd).") var momentum: Float = 0.9
     @Flag(inversion: .prefixedNo, help: "Nesterov momentum.") var nesterov = true
     @Option(name: .customLong("weight-decay"), help: "L2 weight decay.") var weightDecay: Float = 0
     @Option(help: "Learning-rate decay per epoch: constant, exponential or step.") var schedule = "exponential"
-    @Option(help: "Decay factor of the schedule.") var gamma: Float = 0.9
+    @Option(help: "Decay factor of the schedule.") var gamma: Float = 0.8
     @Option(name: .customLong("decay-every"), help: "Epochs between decays for --schedule step.") var decayEvery = 10
     @Option(help: "Seed of the initialisation and the batch order.") var seed: UInt64 = 1
     @Option(name: .customLong("checkpoint-every"), help: "Also save a checkpoint every N steps (0: after each epoch only).") var checkpointEvery = 200
