@@ -21,14 +21,6 @@
 #define HK_SUFFIX avx512
 #define HK_TARGET HK_TARGET_AVX512
 #include "layers_variant.h"
-#define HK_PICK(NAME, isa, ...)                                                                    \
-    do {                                                                                           \
-        if ((isa) == HK_ISA_AVX512) NAME##_avx512(__VA_ARGS__);                                   \
-        else if ((isa) == HK_ISA_AVX2) NAME##_avx2(__VA_ARGS__);                                  \
-        else NAME##_generic(__VA_ARGS__);                                                          \
-    } while (0)
-#else
-#define HK_PICK(NAME, isa, ...) NAME##_generic(__VA_ARGS__)
 #endif
 
 void hk_bias_act_forward(int isa, int act, long rows, long n, float *z, const float *bias) {
