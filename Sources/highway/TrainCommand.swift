@@ -26,6 +26,9 @@ struct NetworkOptions: ParsableArguments {
     }
 }
 
+/// The documented default recipe; the options below default to it.
+private let recipe = TrainingConfig.defaultRecipe(dataDirectory: nil)
+
 /// `highway train`: trains a feed-forward network and writes a run directory.
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -52,15 +55,15 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "mnist, fashion-mnist or synthetic (generated; no files needed).") var dataset = "mnist"
     @Option(help: "Directory holding the data set's IDX files (.gz or raw).") var data: String?
     @Option(help: "Train on the first N training examples only.") var limit: Int?
-    @Option(help: "Epochs to train.") var epochs = 20
-    @Option(name: .customLong("batch-size"), help: "Examples per step.") var batchSize = 64
-    @Option(help: "adam or sgd.") var optimizer = "adam"
-    @Option(name: .customLong("lr"), help: "Initial learning rate.") var learningRate: Float = 0.003
-    @Option(help: "SGD momentum (with --optimizer sgd).") var momentum: Float = 0.9
+    @Option(help: "Epochs to train.") var epochs = recipe.epochs
+    @Option(name: .customLong("batch-size"), help: "Examples per step.") var batchSize = recipe.batchSize
+    @Option(help: "adam or sgd.") var optimizer = recipe.optimizer
+    @Option(name: .customLong("lr"), help: "Initial learning rate.") var learningRate = recipe.learningRate
+    @Option(help: "SGD momentum (with --optimizer sgd).") var momentum = recipe.momentum
     @Flag(inversion: .prefixedNo, help: "Nesterov momentum.") var nesterov = true
     @Option(name: .customLong("weight-decay"), help: "L2 weight decay.") var weightDecay: Float = 0
-    @Option(help: "Learning-rate decay per epoch: constant, exponential or step.") var schedule = "exponential"
-    @Option(help: "Decay factor of the schedule.") var gamma: Float = 0.8
+    @Option(help: "Learning-rate decay per epoch: constant, exponential or step.") var schedule = recipe.schedule
+    @Option(help: "Decay factor of the schedule.") var gamma = recipe.gamma
     @Option(name: .customLong("decay-every"), help: "Epochs between decays for --schedule step.") var decayEvery = 10
     @Option(help: "Seed of the initialisation and the batch order.") var seed: UInt64 = 1
     @Option(name: .customLong("checkpoint-every"), help: "Also save a checkpoint every N steps (0: after each epoch only).") var checkpointEvery = 200
