@@ -30,11 +30,21 @@ void hk_act_backward(int isa, int act, long rows, long n, const float *y, const 
                      float *dbias) {
     HK_PICK(act_backward, isa, act, rows, n, y, dy, dz, dbias);
 }
-void hk_highway_forward(int isa, int act, long rows, long w, float *z, const float *bias,
+void hk_highway_forward(int isa, int act, long w, long n, float *z, const float *bias,
                         const float *x, float *y) {
-    HK_PICK(highway_forward, isa, act, rows, w, z, bias, x, y);
+    HK_PICK(highway_forward, isa, act, w, n, z, bias, x, y);
 }
-void hk_highway_backward(int isa, int act, long rows, long w, const float *dy, const float *ht,
+void hk_highway_backward(int isa, int act, long w, long n, const float *dy, const float *ht,
                          const float *x, float *dz, float *dx, float *dbias) {
-    HK_PICK(highway_backward, isa, act, rows, w, dy, ht, x, dz, dx, dbias);
+    HK_PICK(highway_backward, isa, act, w, n, dy, ht, x, dz, dx, dbias);
+}
+
+void hk_transpose(long rows, long cols, const float *src, long lds, float *dst, long ldd) {
+    /* 16×16 blocks keep both the reads and the writes within a few cache lines */
+    for (long i0 = 0; i0 < rows; i0 += 16)
+        for (long j0 = 0; j0 < cols; j0 += 16) {
+            long i1 = i0 + 16 < rows ? i0 + 16 : rows, j1 = j0 + 16 < cols ? j0 + 16 : cols;
+            for (long i = i0; i < i1; i++)
+                for (long j = j0; j < j1; j++) dst[j * ldd + i] = src[i * lds + j];
+        }
 }

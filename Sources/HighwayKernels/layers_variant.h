@@ -84,18 +84,17 @@ HK_TARGET static void FN(act_backward)(int act, long rows, long n, const float *
     if (dbias) FN(column_sums)(rows, n, n, dz, dbias);
 }
 
-HK_TARGET static void FN(highway_forward)(int act, long rows, long w, float *z, const float *bias,
+HK_TARGET static void FN(highway_forward)(int act, long w, long n, float *z, const float *bias,
                                          const float *x, float *y) {
-    for (long r = 0; r < rows; r++) {
-        float *zh = z + r * 2 * w, *zt = zh + w;
-        const float *xr = x + r * w;
-        float *yr = y + r * w;
-        for (long j = 0; j < w; j += HK_VW) {
-            long m = w - j;
-            VF h = FN(load_n)(zh + j, m), t = FN(load_n)(zt + j, m);
-            if (bias) h += FN(load_n)(bias + j, m), t += FN(load_n)(bias + w + j, m);
-            h = FN(act_fwd)(act, h);
-            t = FN(hk_sigmoid_gate)(t);
+    for (long r = 0; r < w; r++) {
+        float *zh = z + r * n, *zt = z + (w + r) * n;
+        const float *xr = x + r * n;
+        float *yr = y + r * n;
+        VF bh = FN(hk_splat)(bias ? bias[r] : 0), bt = FN(hk_splat)(bias ? bias[w + r] : 0);
+        for (long j = 0; j < n; j += HK_VW) {
+            long m = n - j;
+            VF h = FN(act_fwd)(act, FN(load_n)(zh + j, m) + bh);
+            VF t = FN(hk_sigmoid_gate)(FN(load_n)(zt + j, m) + bt);
             VF xv = FN(load_n)(xr + j, m);
             /* y = H·T + x·(1 − T) = x + T·(H − x) */
             FN(store_n)(yr + j, xv + t * (h - xv), m);
@@ -105,14 +104,15 @@ HK_TARGET static void FN(highway_forward)(int act, long rows, long w, float *z, 
     }
 }
 
-HK_TARGET static void FN(highway_backward)(int act, long rows, long w, const float *dy,
+HK_TARGET static void FN(highway_backward)(int act, long w, long n, const float *dy,
                                           const float *ht, const float *x, float *dz, float *dx,
                                           float *dbias) {
-    for (long r = 0; r < rows; r++) {
-        const float *hr = ht + r * 2 * w, *tr = hr + w, *xr = x + r * w, *dyr = dy + r * w;
-        float *dzh = dz + r * 2 * w, *dzt = dzh + w, *dxr = dx + r * w;
-        for (long j = 0; j < w; j += HK_VW) {
-            long m = w - j;
+    for (long r = 0; r < w; r++) {
+        const float *hr = ht + r * n, *tr = ht + (w + r) * n, *xr = x + r * n, *dyr = dy + r * n;
+        float *dzh = dz + r * n, *dzt = dz + (w + r) * n, *dxr = dx + r * n;
+        VF sh = FN(hk_splat)(0), st = FN(hk_splat)(0);
+        for (long j = 0; j < n; j += HK_VW) {
+            long m = n - j;  /* masked lanes load as 0, so they add 0 to the sums */
             VF h = FN(load_n)(hr + j, m), t = FN(load_n)(tr + j, m);
             VF g = FN(load_n)(dyr + j, m), xv = FN(load_n)(xr + j, m);
             VF gh = g * t * FN(act_grad)(act, h);       /* dH = dy·T, through act */
@@ -120,9 +120,18 @@ HK_TARGET static void FN(highway_backward)(int act, long rows, long w, const flo
             FN(store_n)(dzh + j, gh, m);
             FN(store_n)(dzt + j, gt, m);
             FN(store_n)(dxr + j, g * (1.0f - t), m);    /* the carry path */
+            sh += gh;
+            st += gt;
+        }
+        if (dbias) {
+            float a[HK_VW], b[HK_VW], ah = 0, at = 0;
+            FN(hk_store)(a, sh);
+            FN(hk_store)(b, st);
+            for (int i = 0; i < HK_VW; i++) ah += a[i], at += b[i];
+            dbias[r] += ah;
+            dbias[w + r] += at;
         }
     }
-    if (dbias) FN(column_sums)(rows, 2 * w, 2 * w, dz, dbias);
 }
 
 #undef HK_MAP

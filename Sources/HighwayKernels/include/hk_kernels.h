@@ -85,20 +85,26 @@ void hk_act_backward(int isa, int act, long rows, long n, const float *y, const 
                      float *dbias);
 
 /*
- * Highway layer, elementwise part. On entry z (rows×2w) holds x·[W_H; W_T]ᵀ without bias; on return
- * it holds [H | T] with H = act(z_H + b_H), T = sigmoid(z_T + b_T), which the backward needs.
- * y (rows×w) = H·T + x·(1 − T).
+ * Highway layer, elementwise part, feature-major: every matrix is (features × n) with the batch
+ * of n along the rows, so rows are long and vectors end on a row only once per feature.
+ * On entry z (2w × n) holds [W_H; W_T]·x without bias; on return it holds [H; T] with
+ * H = act(z_H + b_H), T = sigmoid(z_T + b_T), which the backward needs. x, y are (w × n);
+ * y = H·T + x·(1 − T).
  */
-void hk_highway_forward(int isa, int act, long rows, long w, float *z, const float *bias,
+void hk_highway_forward(int isa, int act, long w, long n, float *z, const float *bias,
                         const float *x, float *y);
 
 /*
- * Highway layer backward, elementwise part, from dy (rows×w), the saved [H | T] (rows×2w) and the
- * input x: dz (rows×2w) = [dy·T·act'(H) | dy·(H − x)·T·(1 − T)], dx (rows×w) = dy·(1 − T) (the carry
- * path; the caller adds dz·[W_H; W_T] with a GEMM), dbias (2w) += Σ_r dz.
+ * Highway layer backward, elementwise part, feature-major, from dy (w × n), the saved [H; T]
+ * (2w × n) and the input x: dz (2w × n) = [dy·T·act'(H); dy·(H − x)·T·(1 − T)],
+ * dx (w × n) = dy·(1 − T) (the carry path; the caller adds [W_H; W_T]ᵀ·dz with a GEMM),
+ * dbias (2w) += Σ over the batch of dz.
  */
-void hk_highway_backward(int isa, int act, long rows, long w, const float *dy, const float *ht,
+void hk_highway_backward(int isa, int act, long w, long n, const float *dy, const float *ht,
                          const float *x, float *dz, float *dx, float *dbias);
+
+/* dst (cols × rows, leading dimension ldd) = srcᵀ, src (rows × cols, leading dimension lds). */
+void hk_transpose(long rows, long cols, const float *src, long lds, float *dst, long ldd);
 
 /* ---- persistent thread pool --------------------------------------------------------------------- */
 

@@ -126,7 +126,9 @@ public final class Trainer {
 
     func saveCheckpoint() throws {
         let position: [String: Any] = [
-            "epoch": epoch, "batch": batch, "step": step, "epoch_loss_sum": epochLossSum,
+            // a Double as Swift's shortest round-trip text: JSONSerialization's numbers lose the
+            // last bits, and the resumed epoch's mean loss must come out bit-identical
+            "epoch": epoch, "batch": batch, "step": step, "epoch_loss_sum": "\(epochLossSum)",
             "epoch_correct": epochCorrect, "epoch_seen": epochSeen, "elapsed": elapsedBefore + segmentClock.seconds,
         ]
         let metricsJSON = String(decoding: try JSONEncoder().encode(metrics), as: UTF8.self)
@@ -147,7 +149,7 @@ public final class Trainer {
             throw TrainingError.resume(path: checkpointURL.path, reason: "the checkpoint has no run position in its metadata (not written by `highway train`?)")
         }
         epoch = e; batch = b; step = s
-        epochLossSum = pos["epoch_loss_sum"] as? Double ?? 0
+        epochLossSum = (pos["epoch_loss_sum"] as? String).flatMap(Double.init) ?? 0
         epochCorrect = pos["epoch_correct"] as? Int ?? 0
         epochSeen = pos["epoch_seen"] as? Int ?? 0
         elapsedBefore = pos["elapsed"] as? Double ?? 0

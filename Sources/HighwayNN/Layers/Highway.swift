@@ -51,36 +51,39 @@ public final class Highway {
 
     public var summary: String { "Highway(\(width), \(activation))" }
 
-    // x, y are (rows, width); ht (rows, 2·width) receives [H | T] for the backward
-    public func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, ht: UnsafeMutablePointer<Float>, rows: Int) {
+    // Feature-major (DESIGN.md decision 1, measured): x, y are (width, n) with the batch of n along
+    // each row, ht (2·width, n) receives [H; T] for the backward. A row then ends mid-vector once
+    // per feature instead of once per example, and both the forward GEMM [W_H; W_T]·x and the dx
+    // GEMM [W_H; W_T]ᵀ·dz run with the batch (128 = 4 × 32) along the vector lanes.
+    public func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, ht: UnsafeMutablePointer<Float>, columns n: Int) {
         if lesioned {
-            y.update(from: x, count: rows * width)
-            for r in 0..<rows { (ht + r * 2 * width + width).update(repeating: 0, count: width) }
+            y.update(from: x, count: width * n)
+            (ht + width * n).update(repeating: 0, count: width * n)
             return
         }
-        // [H_pre | T_pre] = x · [W_H; W_T]ᵀ    (rows, 2w) = (rows, w)·(w, 2w)
-        Kernels.gemm(transB: true, m: rows, n: 2 * width, k: width, a: x, lda: width,
-                     b: weight.value.unsafePointer, ldb: width, c: ht, ldc: 2 * width, threads: 1)
-        hk_highway_forward(Kernels.variant.rawValue, activation.code, rows, width, ht, bias.value.unsafePointer, x, y)
+        // [H_pre; T_pre] = [W_H; W_T] · x    (2w, n) = (2w, w)·(w, n)
+        Kernels.gemm(m: 2 * width, n: n, k: width, a: weight.value.unsafePointer, lda: width,
+                     b: x, ldb: n, c: ht, ldc: n, threads: 1)
+        hk_highway_forward(Kernels.variant.rawValue, activation.code, width, n, ht, bias.value.unsafePointer, x, y)
     }
 
-    /// Backward of ``forward(_:_:ht:rows:)``: `dx` (rows, w) is overwritten with d(loss)/dx;
-    /// `dz` (rows, 2w) is scratch; `dweight` (2w, w) and `dbias` (2w) are added into.
+    /// Backward of ``forward(_:_:ht:columns:)``: `dx` (w, n) is overwritten with d(loss)/dx;
+    /// `dz` (2w, n) is scratch; `dweight` (2w, w) and `dbias` (2w) are added into.
     public func backward(x: UnsafePointer<Float>, ht: UnsafePointer<Float>, dy: UnsafePointer<Float>,
-                         dx: UnsafeMutablePointer<Float>, dz: UnsafeMutablePointer<Float>, rows: Int,
+                         dx: UnsafeMutablePointer<Float>, dz: UnsafeMutablePointer<Float>, columns n: Int,
                          dweight: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>) {
         if lesioned {
-            dx.update(from: dy, count: rows * width)
+            dx.update(from: dy, count: width * n)
             return
         }
-        // dz = [dy·T·act'(H) | dy·(H − x)·T(1 − T)],  dx = dy·(1 − T),  dbias += Σ dz
-        hk_highway_backward(Kernels.variant.rawValue, activation.code, rows, width, dy, ht, x, dz, dx, dbias)
-        // dW += dzᵀ · x   (2w, w) = (2w, rows)·(rows, w)
-        Kernels.gemm(transA: true, m: 2 * width, n: width, k: rows, a: dz, lda: 2 * width,
-                     b: x, ldb: width, beta: 1, c: dweight, ldc: width, threads: 1)
-        // dx += dz · W   (rows, w) = (rows, 2w)·(2w, w)
-        Kernels.gemm(m: rows, n: width, k: 2 * width, a: dz, lda: 2 * width,
-                     b: weight.value.unsafePointer, ldb: width, beta: 1, c: dx, ldc: width, threads: 1)
+        // dz = [dy·T·act'(H); dy·(H − x)·T(1 − T)],  dx = dy·(1 − T),  dbias += Σ_batch dz
+        hk_highway_backward(Kernels.variant.rawValue, activation.code, width, n, dy, ht, x, dz, dx, dbias)
+        // dW += dz · xᵀ   (2w, w) = (2w, n)·(n, w)
+        Kernels.gemm(transB: true, m: 2 * width, n: width, k: n, a: dz, lda: n,
+                     b: x, ldb: n, beta: 1, c: dweight, ldc: width, threads: 1)
+        // dx += [W_H; W_T]ᵀ · dz   (w, n) = (w, 2w)·(2w, n)
+        Kernels.gemm(transA: true, m: width, n: n, k: 2 * width, a: weight.value.unsafePointer, lda: width,
+                     b: dz, ldb: n, beta: 1, c: dx, ldc: n, threads: 1)
     }
 
     /// Records the layer as one op on `x`'s tape; `x` is (rows, width).
@@ -89,18 +92,20 @@ public final class Highway {
         guard shape.count == 2, shape[1] == width else {
             throw TensorError.invalidShape(op: summary, shape: shape, expected: "[rows, \(width)]")
         }
-        let rows = shape[0], tape = x.tape
-        let xv = x.value
-        var y = Tensor.zeros([rows, width])
-        let ht = FloatBuffer(count: rows * 2 * width)
-        forward(xv.unsafePointer, y.unsafeMutablePointer(), ht: ht.base, rows: rows)
+        // the tape's values are batch-major (rows, w): transpose around the feature-major pair
+        let rows = shape[0], tape = x.tape, w = width
+        let xt = FloatBuffer(count: rows * w), yt = FloatBuffer(count: rows * w), ht = FloatBuffer(count: rows * 2 * w)
+        hk_transpose(rows, w, x.value.unsafePointer, w, xt.base, rows)
+        forward(xt.base, yt.base, ht: ht.base, columns: rows)
+        var y = Tensor.zeros([rows, w])
+        hk_transpose(w, rows, yt.base, rows, y.unsafeMutablePointer(), w)
         return tape.record(inputs: [x, tape.parameter(weight), tape.parameter(bias)], output: y) { [self] ctx in
-            let dx = FloatBuffer(count: rows * width), dz = FloatBuffer(count: rows * 2 * width)
-            let dw = ctx.gradientBuffer(ofInput: 1)!, db = ctx.gradientBuffer(ofInput: 2)!
-            backward(x: ctx.inputPointer(0), ht: ht.base, dy: ctx.outputGradientPointer, dx: dx.base, dz: dz.base,
-                     rows: rows, dweight: dw, dbias: db)
+            let dyt = FloatBuffer(count: rows * w), dxt = FloatBuffer(count: rows * w), dz = FloatBuffer(count: rows * 2 * w)
+            hk_transpose(rows, w, ctx.outputGradientPointer, w, dyt.base, rows)
+            backward(x: xt.base, ht: ht.base, dy: dyt.base, dx: dxt.base, dz: dz.base, columns: rows,
+                     dweight: ctx.gradientBuffer(ofInput: 1)!, dbias: ctx.gradientBuffer(ofInput: 2)!)
             if let gx = ctx.gradientBuffer(ofInput: 0) {
-                for i in 0..<(rows * width) { gx[i] += dx.base[i] }
+                for i in 0..<rows { for j in 0..<w { gx[i * w + j] += dxt.base[j * rows + i] } }
             }
         }
     }

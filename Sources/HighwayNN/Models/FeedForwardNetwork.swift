@@ -88,6 +88,10 @@ public final class FeedForwardNetwork {
         let dA: FloatBuffer, dB: FloatBuffer  // (rows, width) ping-pong gradients
         let dz: FloatBuffer         // (rows, max(2w, classes)) scratch
         let grads: [FloatBuffer]    // private parameter gradients (used when threads > 1)
+        // highway stacks run feature-major: acts[1...] are (width, rows); these are the
+        // transposes at the stack's two ends
+        let stackIn: FloatBuffer    // (width, rows) = acts[0]ᵀ
+        let stackOut: FloatBuffer   // (rows, width) = acts[depth − 1]ᵀ
 
         init(net: FeedForwardNetwork, rows: Int, privateGradients: Bool) {
             self.rows = rows
@@ -107,6 +111,9 @@ public final class FeedForwardNetwork {
             dB = FloatBuffer(count: rows * w)
             dz = FloatBuffer(count: rows * max(2 * w, c))
             grads = privateGradients ? net.parameters.map { FloatBuffer(count: $0.value.count) } : []
+            let fm = net.featureMajor
+            stackIn = FloatBuffer(count: fm ? rows * w : 0)
+            stackOut = FloatBuffer(count: fm ? rows * w : 0)
         }
 
         deinit { labels.deallocate() }
@@ -123,18 +130,39 @@ public final class FeedForwardNetwork {
 
     // ---- the fused passes ---------------------------------------------------------------------
 
+    /// Whether the hidden stack runs feature-major (highway layers; see `Highway.forward`).
+    var featureMajor: Bool { config.kind == .highway && !hidden.isEmpty }
+
+    /// The batch-major (rows, width) input of the output layer after a forward pass.
+    private func lastHidden(_ ws: Workspace) -> UnsafeMutablePointer<Float> {
+        featureMajor ? ws.stackOut.base : ws.acts[config.depth - 1].base
+    }
+
     /// Forward on `rows` rows of `x` (rows, in) into `ws.logits`.
     private func forward(_ x: UnsafePointer<Float>, rows: Int, ws: Workspace) {
         input.forward(x, ws.acts[0].base, rows: rows)
+        let w = config.width
+        if featureMajor {
+            hk_transpose(rows, w, ws.acts[0].base, w, ws.stackIn.base, rows)
+            var xin = UnsafePointer(ws.stackIn.base)
+            for (l, layer) in hidden.enumerated() {
+                guard case .highway(let h) = layer else { preconditionFailure("feature-major stack of \(layer.summary)") }
+                h.forward(xin, ws.acts[l + 1].base, ht: ws.saved[l].base, columns: rows)
+                xin = UnsafePointer(ws.acts[l + 1].base)
+            }
+            hk_transpose(w, rows, xin, rows, ws.stackOut.base, w)
+            output.forward(ws.stackOut.base, ws.logits.base, rows: rows)
+            return
+        }
         for (l, layer) in hidden.enumerated() {
             let xin = UnsafePointer(ws.acts[l].base), y = ws.acts[l + 1].base
             switch layer {
-            case .highway(let h): h.forward(xin, y, ht: ws.saved[l].base, rows: rows)
+            case .highway: preconditionFailure("highway stacks run feature-major")
             case .plain(let d): d.forward(xin, y, rows: rows)
             case .residual(let r): r.forward(xin, y, a: ws.saved[l].base, rows: rows)
             }
         }
-        output.forward(ws.acts[config.depth - 1].base, ws.logits.base, rows: rows)
+        output.forward(lastHidden(ws), ws.logits.base, rows: rows)
     }
 
     /// The gradient buffer of parameter `p` for this workspace.
@@ -148,14 +176,30 @@ public final class FeedForwardNetwork {
     private func backward(_ x: UnsafePointer<Float>, rows: Int, ws: Workspace, index: [ObjectIdentifier: Int]) {
         let depth = config.depth
         var dy = ws.dA.base, dx = ws.dB.base
-        output.backward(x: ws.acts[depth - 1].base, y: ws.logits.base, dy: ws.dz.base, dx: dy, rows: rows,
+        output.backward(x: lastHidden(ws), y: ws.logits.base, dy: ws.dz.base, dx: dy, rows: rows,
                         dweight: gradPointer(output.weight, ws, index), dbias: gradPointer(output.bias, ws, index))
+        if featureMajor {
+            let w = config.width
+            hk_transpose(rows, w, dy, w, dx, rows)  // d(stack output), now (w, rows)
+            swap(&dy, &dx)
+            for l in stride(from: hidden.count - 1, through: 0, by: -1) {
+                guard case .highway(let h) = hidden[l] else { preconditionFailure("feature-major stack") }
+                let xin = UnsafePointer(l == 0 ? ws.stackIn.base : ws.acts[l].base)
+                h.backward(x: xin, ht: ws.saved[l].base, dy: dy, dx: dx, dz: ws.dz.base, columns: rows,
+                           dweight: gradPointer(h.weight, ws, index), dbias: gradPointer(h.bias, ws, index))
+                swap(&dy, &dx)
+            }
+            hk_transpose(w, rows, dy, rows, dx, w)  // d(input layer output), back to (rows, w)
+            swap(&dy, &dx)
+            input.backward(x: x, y: ws.acts[0].base, dy: dy, dx: nil, rows: rows,
+                           dweight: gradPointer(input.weight, ws, index), dbias: gradPointer(input.bias, ws, index))
+            return
+        }
         for l in stride(from: hidden.count - 1, through: 0, by: -1) {
             let xin = UnsafePointer(ws.acts[l].base)
             switch hidden[l] {
-            case .highway(let h):
-                h.backward(x: xin, ht: ws.saved[l].base, dy: dy, dx: dx, dz: ws.dz.base, rows: rows,
-                           dweight: gradPointer(h.weight, ws, index), dbias: gradPointer(h.bias, ws, index))
+            case .highway:
+                preconditionFailure("highway stacks run feature-major")
             case .plain(let d):
                 d.backward(x: xin, y: ws.acts[l + 1].base, dy: dy, dx: dx, rows: rows,
                            dweight: gradPointer(d.weight, ws, index), dbias: gradPointer(d.bias, ws, index))
@@ -311,15 +355,17 @@ public final class FeedForwardNetwork {
         let w = config.width
         var outputs: [Tensor] = [], gates: [Tensor?] = []
         for (l, layer) in hidden.enumerated() {
-            outputs.append(try! Tensor(shape: [rows, w], values: Array(UnsafeBufferPointer(start: ws.acts[l + 1].base, count: rows * w))))
-            if case .highway = layer {
+            var out = Tensor.zeros([rows, w])
+            if case .highway = layer {  // feature-major: transpose back to (rows, w)
+                hk_transpose(w, rows, ws.acts[l + 1].base, rows, out.unsafeMutablePointer(), w)
                 var g = Tensor.zeros([rows, w])
-                let gp = g.unsafeMutablePointer()
-                for r in 0..<rows { (gp + r * w).update(from: ws.saved[l].base + r * 2 * w + w, count: w) }
+                hk_transpose(w, rows, ws.saved[l].base + w * rows, rows, g.unsafeMutablePointer(), w)
                 gates.append(g)
             } else {
+                out.unsafeMutablePointer().update(from: ws.acts[l + 1].base, count: rows * w)
                 gates.append(nil)
             }
+            outputs.append(out)
         }
         return (outputs, gates)
     }
