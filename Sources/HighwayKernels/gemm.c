@@ -95,19 +95,27 @@ static void pack_b(int trans_b, const float *b, long ldb, long kc, long nb, int 
         int nr = nb - j0 < NR ? (int)(nb - j0) : NR;
         float *panel = dst + (j0 / NR) * kc * NR;
         if (trans_b) { /* op(B)(p,j) = b[j*ldb + p] */
-            /* blocks of 8 k-values: each source row is read 32 bytes at a time and each panel
-             * row written whole, instead of one scattered store per element */
             const float *src[64];
             for (int j = 0; j < NR; j++) src[j] = j < nr ? b + (j0 + j) * ldb : 0;
             long p = 0;
-            for (; p + 8 <= kc; p += 8) {
-                float blk[8][64];
-                for (int j = 0; j < NR; j++) {
-                    if (src[j]) for (int q = 0; q < 8; q++) blk[q][j] = src[j][p + q];
-                    else for (int q = 0; q < 8; q++) blk[q][j] = 0;
+#if HK_X86
+            /* 4×4 SSE transposes (SSE is in every x86-64): rows read 16 bytes at a time, the panel
+             * written 16 bytes at a time */
+            int full = nr & ~3; /* columns handled 4 at a time; the rest (and padding) below */
+            for (; p + 4 <= kc; p += 4) {
+                for (int j = 0; j < full; j += 4) {
+                    __m128 r0 = _mm_loadu_ps(src[j] + p), r1 = _mm_loadu_ps(src[j + 1] + p);
+                    __m128 r2 = _mm_loadu_ps(src[j + 2] + p), r3 = _mm_loadu_ps(src[j + 3] + p);
+                    _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+                    _mm_storeu_ps(panel + p * NR + j, r0);
+                    _mm_storeu_ps(panel + (p + 1) * NR + j, r1);
+                    _mm_storeu_ps(panel + (p + 2) * NR + j, r2);
+                    _mm_storeu_ps(panel + (p + 3) * NR + j, r3);
                 }
-                for (int q = 0; q < 8; q++) memcpy(panel + (p + q) * NR, blk[q], (size_t)NR * sizeof(float));
+                for (int q = 0; q < 4; q++)
+                    for (int j = full; j < NR; j++) panel[(p + q) * NR + j] = src[j] ? src[j][p + q] : 0;
             }
+#endif
             for (; p < kc; p++)
                 for (int j = 0; j < NR; j++) panel[p * NR + j] = src[j] ? src[j][p] : 0;
         } else { /* op(B)(p,j) = b[p*ldb + j] */
@@ -164,9 +172,9 @@ static void gemm_blocked(const hk_gemm_kernel *kern, int ta, int tb, long m, lon
                 const float *ap = ta ? a + pc * lda + ir : a + ir * lda + pc;
                 int layout;
                 long ars, acs;
-                /* an A panel read in place must have MR rows; row-major A reused across ≥ 4
+                /* an A panel read in place must have MR rows; row-major A reused across ≥ 5
                  * B panels is worth a contiguous copy */
-                if (mr < MR || (!ta && panels >= 4)) {
+                if (mr < MR || (!ta && panels >= 5)) {
                     pack_a(ta, ap, lda, kc, mr, MR, abuf);
                     ap = abuf, layout = 1, ars = 1, acs = MR;
                 } else if (ta) {
