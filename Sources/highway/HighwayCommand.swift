@@ -2,17 +2,18 @@
 // (DESIGN.md). Each subcommand lives in its own file, named for the command it holds.
 
 import ArgumentParser
+import Foundation
 import HighwayKit
 
 @main
 struct HighwayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "highway",
-        abstract: "Train, evaluate and benchmark gated deep networks on the CPU.",
+        abstract: "Train, evaluate and benchmark highway networks (and more gated deep networks to come) on the CPU.",
         discussion: """
-            HighwayKit trains highway networks, GRU/LSTM, Grid LSTM and LSTNet fast on an \
-            ordinary CPU, using hand-fused kernels picked at run time for the instruction set \
-            (AVX-512, AVX2+FMA or a portable fallback).
+            HighwayKit trains highway networks fast on an ordinary CPU (GRU/LSTM, Grid LSTM and \
+            LSTNet are on the way), using hand-fused kernels picked at run time for the \
+            instruction set (AVX-512, AVX2+FMA or a portable fallback).
 
             Environment:
               HIGHWAY_KERNELS  force a kernel variant: generic, avx2 or avx512
@@ -20,10 +21,32 @@ struct HighwayCommand: ParsableCommand {
               HIGHWAY_THREADS  threads in the pool (default: the number of cores)
 
             Examples:
+              highway demo
+              highway train --data ../shared/data/mnist
+              highway train --resume runs/highway50-mnist-seed1
+              highway evaluate runs/highway50-mnist-seed1
+              highway bench train-step --threads 1
               highway bench gemm --m 512 --n 512 --k 512
-              highway bench gemm --m 128 --n 50 --k 50 --threads 1 --kernels avx2
+
+            Exit status: 0 on success, 2 for an unusable command line, 1 for a failure while running.
             """,
         version: highwayKitVersion,
         subcommands: [DemoCommand.self, TrainCommand.self, EvaluateCommand.self, BenchCommand.self]
     )
+
+    /// Exit codes: 0 success (and --help/--version), 2 for a command line that cannot work (bad
+    /// option values, unknown data set names — a one-line error with the fix), 1 for a failure
+    /// while running (a missing or broken file, a diverging run), with the message of the error.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }
