@@ -90,11 +90,12 @@ public final class Trainer {
         if let e = config.validationError() { throw TrainingError.invalidConfig(e) }
         self.config = config
         self.runDirectory = runDirectory
-        try checkWritableDirectory(runDirectory, create: true)
+        // data first: a missing or broken data set should not leave an empty run directory behind
         let data = try data ?? DataSplits.load(for: config)
         guard data.train.features == config.network.inputSize, data.train.classes <= config.network.classes else {
             throw TrainingError.invalidConfig("the data have \(data.train.features) features and \(data.train.classes) classes; the network expects \(config.network.inputSize) and \(config.network.classes)")
         }
+        try checkWritableDirectory(runDirectory, create: true)
         self.data = data
         network = FeedForwardNetwork(config: config.network, seed: config.seed)
         switch config.optimizer {
