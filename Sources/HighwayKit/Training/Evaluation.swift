@@ -14,12 +14,12 @@ public enum Evaluation {
     }
 
     public static func run(runDirectory: URL, dataDirectory: String?, split: String) throws -> Result {
-        let trainer = try Trainer.resuming(runDirectory)
-        var config = trainer.config
+        // the data are loaded once, from --data when given (the run's own path may not exist here)
+        var config = try Trainer.configuration(of: runDirectory)
         if let dataDirectory { config.dataDirectory = dataDirectory }
         config.trainLimit = nil
-        let data = dataDirectory == nil && split == "test" ? trainer.data : try DataSplits.load(for: config)
-        let set = split == "train" ? data.train : data.test
+        let trainer = try Trainer.resuming(runDirectory, data: try DataSplits.load(for: config))
+        let set = split == "train" ? trainer.data.train : trainer.data.test
         let (loss, accuracy) = trainer.evaluate(set)
         let out = runDirectory.appendingPathComponent("evaluation.json")
         let result = Result(split: split, accuracy: accuracy, loss: loss, examples: set.count,

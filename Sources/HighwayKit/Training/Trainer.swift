@@ -105,16 +105,20 @@ public final class Trainer {
         }
     }
 
-    /// Reopens the run in `runDirectory` from its `config.json` and checkpoint.
-    public static func resuming(_ runDirectory: URL, threads: Int? = nil, data: DataSplits? = nil) throws -> Trainer {
+    /// The configuration saved in a run directory's `config.json`.
+    public static func configuration(of runDirectory: URL) throws -> TrainingConfig {
         let configURL = runDirectory.appendingPathComponent("config.json")
         guard let bytes = FileManager.default.contents(atPath: configURL.path) else {
             throw TrainingError.resume(path: runDirectory.path, reason: "no config.json there (is it a run directory made by `highway train`?)")
         }
-        var config: TrainingConfig
-        do { config = try JSONDecoder().decode(TrainingConfig.self, from: bytes) } catch {
+        do { return try JSONDecoder().decode(TrainingConfig.self, from: bytes) } catch {
             throw TrainingError.resume(path: configURL.path, reason: "config.json is not a training configuration: \(error)")
         }
+    }
+
+    /// Reopens the run in `runDirectory` from its `config.json` and checkpoint.
+    public static func resuming(_ runDirectory: URL, threads: Int? = nil, data: DataSplits? = nil) throws -> Trainer {
+        var config = try configuration(of: runDirectory)
         if let threads { config.threads = threads }
         let trainer = try Trainer(config: config, runDirectory: runDirectory, data: data)
         try trainer.loadCheckpoint()

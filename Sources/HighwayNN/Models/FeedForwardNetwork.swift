@@ -174,7 +174,6 @@ public final class FeedForwardNetwork {
     /// Backward from `dlogits` (in `ws.dz`, (rows, classes)) through the stack; parameter
     /// gradients are added into the workspace's (or the parameters') gradient buffers.
     private func backward(_ x: UnsafePointer<Float>, rows: Int, ws: Workspace, index: [ObjectIdentifier: Int]) {
-        let depth = config.depth
         var dy = ws.dA.base, dx = ws.dB.base
         output.backward(x: lastHidden(ws), y: ws.logits.base, dy: ws.dz.base, dx: dy, rows: rows,
                         dweight: gradPointer(output.weight, ws, index), dbias: gradPointer(output.bias, ws, index))
