@@ -3,7 +3,7 @@
 //
 // Imports point downward only (see DESIGN.md):
 //   highway (CLI) → HighwayKit → HighwayNN, HighwayData → HighwayTensor → HighwayKernels (C).
-// No target carries unsafeFlags, so the package can be used as a versioned dependency;
+// No target carries unsafe build flags, so the package can be used as a versioned dependency;
 // per-instruction-set code lives in HighwayKernels behind `__attribute__((target(...)))`.
 import PackageDescription
 
