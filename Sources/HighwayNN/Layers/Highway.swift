@@ -10,9 +10,11 @@ import HighwayTensor
 /// bias:   [2·width]         b_H then b_T; b_T starts at `gateBias` (default −2), so each layer
 ///                           starts close to copying its input and a deep stack still trains
 /// ```
-/// H and T share one matrix so the forward pass is one GEMM into `[H_pre | T_pre]` followed by one
+/// H and T share one matrix so the forward pass is one GEMM into `[H_pre; T_pre]` followed by one
 /// fused elementwise pass; the backward is one fused pass, one GEMM for both weight gradients and
 /// one for dx, with the carry term `dy·(1 − T)` written by the fused pass (DESIGN.md decision 1).
+/// The fused pair works feature-major (activations are `(width, batch)`); ``callAsFunction(_:)``
+/// transposes the tape's batch-major values around it.
 ///
 /// **The GRU turned vertical.** Read the layer index as time and drop a GRU's per-step input,
 /// per-step output and reset gate: what remains is `a_l = z·a_{l−1} + (1 − z)·h'` with

@@ -13,7 +13,9 @@ import HighwayTensor
 /// Training runs the layers' fused forward/backward pairs over preallocated buffers, the batch
 /// split across the ``ThreadPool``: each thread runs the whole stack on its rows with private
 /// weight gradients, summed in thread order at the end, so one fork/join serves the whole step
-/// and a given thread count always gives the same result (DESIGN.md decisions 3, 6, 7).
+/// and a given thread count always gives the same result (DESIGN.md decisions 3, 6, 7). A highway
+/// stack runs feature-major — `(width, rows)` buffers, transposed once at each end — so the batch
+/// lies along the vector lanes of its products and elementwise passes (see `Highway.forward`).
 public final class FeedForwardNetwork {
     public enum Hidden {
         case highway(Highway)
