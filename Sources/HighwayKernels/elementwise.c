@@ -24,27 +24,26 @@ void hk_vsigmoid(int isa, long n, const float *x, float *y) { HK_PICK(vsigmoid, 
 double hk_softmax_xent(int isa, long rows, long cols, const float *logits, const int *labels,
                        float *probs) {
     if (rows <= 0 || cols <= 0) return 0;
-    /* shift each row by its max, exponentiate everything in one vector pass, then normalise */
+    /* shift each row by its max, exponentiate everything in one vector pass, then normalise;
+     * −log softmax(x)[y] = log Σ e^{x−max} + max − x[y]: the max terms are summed in the first pass,
+     * the log-sums in the second */
+    double loss = 0;
     for (long r = 0; r < rows; r++) {
         const float *x = logits + r * cols;
         float mx = x[0];
         for (long j = 1; j < cols; j++) mx = x[j] > mx ? x[j] : mx;
         float *p = probs + r * cols;
         for (long j = 0; j < cols; j++) p[j] = x[j] - mx;
+        loss += (double)mx - (double)x[labels[r]];
     }
     hk_vexp(isa, rows * cols, probs, probs);
-    double loss = 0;
     for (long r = 0; r < rows; r++) {
         float *p = probs + r * cols;
-        const float *x = logits + r * cols;
         double sum = 0;
-        float mx = x[0];
-        for (long j = 1; j < cols; j++) mx = x[j] > mx ? x[j] : mx;
         for (long j = 0; j < cols; j++) sum += p[j];
         float inv = (float)(1.0 / sum);
         for (long j = 0; j < cols; j++) p[j] *= inv;
-        /* −log softmax(x)[y] = log Σ e^{x−max} + max − x[y] */
-        loss += log(sum) + (double)mx - (double)x[labels[r]];
+        loss += log(sum);
     }
     return loss;
 }

@@ -36,10 +36,7 @@ public enum Lesion {
     /// `lesion.svg` and `lesion.png` there. `progress` is called after each layer.
     public static func run(runDirectory: URL, dataDirectory: String?, split: String,
                            progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws -> Result {
-        var config = try Trainer.configuration(of: runDirectory)
-        if let dataDirectory { config.dataDirectory = dataDirectory }
-        config.trainLimit = nil  // the study evaluates the whole split
-        let trainer = try Trainer.resuming(runDirectory, data: try DataSplits.load(for: config))
+        let trainer = try Trainer.reopening(runDirectory, dataDirectory: dataDirectory)
         let layers = trainer.network.highwayLayers
         guard !layers.isEmpty else {
             throw LesionError.notHighway("\(runDirectory.path) holds a \(trainer.config.network.kind) network")

@@ -69,6 +69,16 @@ enum ChartLayout {
     static let labelScale = 2
     static let titleScale = 3
     static let tickLength = 5.0
+
+    /// The plot area of `panel` inside `region`: the side margins given, the title above, the
+    /// tick labels and axis label below.
+    static func plotRect(_ panel: Panel, in region: SceneRect, left: Double, right: Double, lineHeight lh: Double) -> SceneRect {
+        let topMargin = panel.title.isEmpty ? 12 : 12 + lh + 14
+        let bottom = tickLength + 7 + lh + (panel.x.label.isEmpty ? 0 : 12 + lh) + 12
+        return SceneRect(x: (region.x + left).rounded(), y: (region.y + topMargin).rounded(),
+                         width: (region.width - left - right).rounded(),
+                         height: (region.height - topMargin - bottom).rounded())
+    }
     static let lineWidth = 2.0
     static let gridColor = Color(hex: 0xE8E8E8)
     static let frameColor = Color(hex: 0x333333)
@@ -255,11 +265,7 @@ enum ChartLayout {
         let left = 12 + (panel.y.label.isEmpty ? 0 : lh + 12) + maxYLabel + 6 + tickLength
         let lastXLabel = Ticks.format(xRange.upperBound, step: 1)
         let right = max(20, textWidth(lastXLabel, scale: labelScale) / 2 + 8)
-        let topMargin = panel.title.isEmpty ? 12 : 12 + lh + 14
-        let bottom = tickLength + 7 + lh + (panel.x.label.isEmpty ? 0 : 12 + lh) + 12
-        let plot = SceneRect(x: (region.x + left).rounded(), y: (region.y + topMargin).rounded(),
-                             width: (region.width - left - right).rounded(),
-                             height: (region.height - topMargin - bottom).rounded())
+        let plot = plotRect(panel, in: region, left: left, right: right, lineHeight: lh)
         guard plot.width > 10, plot.height > 10 else { return }
         scene.plotAreas.append(plot)
 
@@ -561,11 +567,7 @@ enum ChartLayout {
         let left = 12 + (panel.y.label.isEmpty ? 0 : lh + 12) + maxYLabel + 6 + tickLength
         let barWidth = 18.0
         let right = 16 + barWidth + tickLength + 6 + maxBarLabel + (heat.colorBarLabel.isEmpty ? 0 : 12 + lh) + 12
-        let topMargin = panel.title.isEmpty ? 12 : 12 + lh + 14
-        let bottom = tickLength + 7 + lh + (panel.x.label.isEmpty ? 0 : 12 + lh) + 12
-        let plot = SceneRect(x: (region.x + left).rounded(), y: (region.y + topMargin).rounded(),
-                             width: (region.width - left - right).rounded(),
-                             height: (region.height - topMargin - bottom).rounded())
+        let plot = plotRect(panel, in: region, left: left, right: right, lineHeight: lh)
         guard plot.width > 10, plot.height > 10 else { return }
         scene.plotAreas.append(plot)
 

@@ -14,11 +14,7 @@ public enum Evaluation {
     }
 
     public static func run(runDirectory: URL, dataDirectory: String?, split: String) throws -> Result {
-        // the data are loaded once, from --data when given (the run's own path may not exist here)
-        var config = try Trainer.configuration(of: runDirectory)
-        if let dataDirectory { config.dataDirectory = dataDirectory }
-        config.trainLimit = nil
-        let trainer = try Trainer.resuming(runDirectory, data: try DataSplits.load(for: config))
+        let trainer = try Trainer.reopening(runDirectory, dataDirectory: dataDirectory)
         let set = split == "train" ? trainer.data.train : trainer.data.test
         let (loss, accuracy) = trainer.evaluate(set)
         let out = runDirectory.appendingPathComponent("evaluation.json")

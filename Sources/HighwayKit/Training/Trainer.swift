@@ -125,6 +125,15 @@ public final class Trainer {
         return trainer
     }
 
+    /// Reopens a run to study its checkpoint (evaluation, lesioning): the whole data set, from
+    /// `dataDirectory` when given (the run's own path may not exist on this machine), loaded once.
+    public static func reopening(_ runDirectory: URL, dataDirectory: String?) throws -> Trainer {
+        var config = try configuration(of: runDirectory)
+        if let dataDirectory { config.dataDirectory = dataDirectory }
+        config.trainLimit = nil
+        return try resuming(runDirectory, data: DataSplits.load(for: config))
+    }
+
     var threads: Int { config.threads > 0 ? config.threads : ThreadPool.threads }
 
     // ---- checkpoints ---------------------------------------------------------------------------

@@ -25,20 +25,3 @@ public enum Activation: String, Codable, CaseIterable, Sendable, CustomStringCon
             : Tensor.glorotUniform(shape: [out, inputs], fanIn: inputs, fanOut: out, rng: &rng)
     }
 }
-
-/// Raw float buffers for a layer's workspace: 64-byte aligned, zeroed, freed with the owner.
-public final class FloatBuffer {
-    public let count: Int
-    public let base: UnsafeMutablePointer<Float>
-
-    public init(count: Int) {
-        self.count = count
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
-        base = raw.bindMemory(to: Float.self, capacity: max(count, 1))
-        base.initialize(repeating: 0, count: max(count, 1))
-    }
-
-    deinit { base.deallocate() }
-
-    public func zero() { base.update(repeating: 0, count: count) }
-}

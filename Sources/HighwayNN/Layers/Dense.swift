@@ -60,11 +60,8 @@ public final class Dense {
 
     /// Records the layer as one op on `x`'s tape; `x` is (rows, in).
     public func callAsFunction(_ x: Variable) throws -> Variable {
-        let shape = x.shape
-        guard shape.count == 2, shape[1] == inputSize else {
-            throw TensorError.invalidShape(op: summary, shape: shape, expected: "[rows, \(inputSize)]")
-        }
-        let rows = shape[0], tape = x.tape
+        let rows = try x.rows(features: inputSize, layer: summary)
+        let tape = x.tape
         let xv = x.value
         var y = Tensor.zeros([rows, outputSize])
         forward(xv.unsafePointer, y.unsafeMutablePointer(), rows: rows)

@@ -90,12 +90,9 @@ public final class Highway {
 
     /// Records the layer as one op on `x`'s tape; `x` is (rows, width).
     public func callAsFunction(_ x: Variable) throws -> Variable {
-        let shape = x.shape
-        guard shape.count == 2, shape[1] == width else {
-            throw TensorError.invalidShape(op: summary, shape: shape, expected: "[rows, \(width)]")
-        }
+        let rows = try x.rows(features: width, layer: summary)
         // the tape's values are batch-major (rows, w): transpose around the feature-major pair
-        let rows = shape[0], tape = x.tape, w = width
+        let tape = x.tape, w = width
         let xt = FloatBuffer(count: rows * w), yt = FloatBuffer(count: rows * w), ht = FloatBuffer(count: rows * 2 * w)
         hk_transpose(rows, w, x.value.unsafePointer, w, xt.base, rows)
         forward(xt.base, yt.base, ht: ht.base, columns: rows)

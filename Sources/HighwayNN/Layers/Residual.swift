@@ -46,11 +46,8 @@ public final class Residual {
 
     /// Records the layer as one op on `x`'s tape; `x` is (rows, width).
     public func callAsFunction(_ x: Variable) throws -> Variable {
-        let shape = x.shape
-        guard shape.count == 2, shape[1] == width else {
-            throw TensorError.invalidShape(op: summary, shape: shape, expected: "[rows, \(width)]")
-        }
-        let rows = shape[0], tape = x.tape
+        let rows = try x.rows(features: width, layer: summary)
+        let tape = x.tape
         let xv = x.value
         var y = Tensor.zeros([rows, width])
         let a = FloatBuffer(count: rows * width)
