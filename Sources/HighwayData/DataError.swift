@@ -34,6 +34,11 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
     case unknownDataset(name: String, valid: [String])
     /// An argument (a size, a count, a range) that cannot work, e.g. a batch size of 0.
     case invalidArgument(name: String, value: String, expected: String)
+    /// A text data file whose line `line` (from 1) breaks the format at field `column` (from 1;
+    /// nil: the line as a whole), e.g. a value that is not a number or a row of the wrong length.
+    case invalidText(path: String, line: Int, column: Int?, message: String)
+    /// A series file with too few rows for what was asked of it (a window, a split).
+    case tooFewRows(path: String, rows: Int, needed: Int, reason: String)
 
     public var description: String {
         switch self {
@@ -69,6 +74,11 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
             return "unknown data set '\(name)' (expected one of: \(valid.joined(separator: ", ")))"
         case let .invalidArgument(name, value, expected):
             return "\(name) = \(value) is not valid (expected \(expected))"
+        case let .invalidText(path, line, column, message):
+            let at = column.map { ", column \($0)" } ?? ""
+            return "\(path): line \(line)\(at): \(message)"
+        case let .tooFewRows(path, rows, needed, reason):
+            return "\(path): \(rows) rows are too few: \(reason) needs at least \(needed)"
         }
     }
 }
