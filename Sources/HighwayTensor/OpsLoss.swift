@@ -46,3 +46,73 @@ extension Tape {
         }
     }
 }
+
+// Tape ops: L1 and squared-error regression losses against a constant target, with an optional
+// per-column scale (the LSTNet reference computes its loss on predictions and targets scaled back
+// to the data's units: `criterion(output · scale, Y · scale)`), summed or averaged:
+//   d = s·(p − y)                        s broadcast over the trailing axes (shape a suffix of p's)
+//   L1:  L = R Σ |d|       dp += dL · R · s · sign(d)          (sign(0) = 0, as torch.sign)
+//   MSE: L = R Σ d²        dp += dL · R · 2 · s · d
+// with R = 1 (sum, PyTorch's size_average=False) or 1/N (mean over all N elements).
+
+/// How a loss reduces its elements to one number.
+public enum LossReduction: String, Sendable, Codable {
+    /// Σ over all elements (PyTorch `reduction='sum'`, the LSTNet reference's criterion).
+    case sum
+    /// Σ / N.
+    case mean
+}
+
+extension Tape {
+    /// `Σ |scale·(prediction − target)|` (or its mean), a scalar.
+    /// - Throws: ``TensorError/shapeMismatch(op:lhs:rhs:expected:)`` when `target` differs in shape
+    ///   from `prediction` or `scale`'s shape is not a suffix of it.
+    public func l1Loss(_ prediction: Variable, _ target: Tensor, scale: Tensor? = nil,
+                       reduction: LossReduction = .mean) throws -> Variable {
+        try regressionLoss(prediction, target, scale: scale, reduction: reduction, squared: false)
+    }
+
+    /// `Σ (scale·(prediction − target))²` (or its mean), a scalar.
+    /// - Throws: as ``l1Loss(_:_:scale:reduction:)``.
+    public func mseLoss(_ prediction: Variable, _ target: Tensor, scale: Tensor? = nil,
+                        reduction: LossReduction = .mean) throws -> Variable {
+        try regressionLoss(prediction, target, scale: scale, reduction: reduction, squared: true)
+    }
+
+    private func regressionLoss(_ prediction: Variable, _ target: Tensor, scale: Tensor?, reduction: LossReduction,
+                                squared: Bool) throws -> Variable {
+        let p = prediction.value, op = squared ? "mseLoss" : "l1Loss"
+        guard p.shape == target.shape else {
+            throw TensorError.shapeMismatch(op: op, lhs: p.shape, rhs: target.shape, expected: "a target of the prediction's shape")
+        }
+        let s = scale ?? Tensor(shape: [], repeating: 1)
+        guard s.rank <= p.rank, Array(p.shape.suffix(s.rank)) == s.shape else {
+            throw TensorError.shapeMismatch(op: op, lhs: p.shape, rhs: s.shape,
+                                            expected: "a scale whose shape is a suffix of the prediction's")
+        }
+        let n = p.count, ns = s.count
+        let r = reduction == .sum ? 1.0 : 1.0 / Double(Swift.max(n, 1))
+        var total = 0.0
+        let pp = p.storage.base, yp = target.storage.base, sp = s.storage.base
+        for i in 0..<n {
+            let d = Double(sp[i % ns]) * (Double(pp[i]) - Double(yp[i]))
+            total += squared ? d * d : abs(d)
+        }
+        let loss = Tensor(Float(total * r))
+        let factor = Float(r)
+        return record(inputs: [prediction], output: loss) { ctx in
+            guard let dp = ctx.gradientBuffer(ofInput: 0) else { return }
+            // the tensors themselves are captured (keeping their storage alive), not raw pointers
+            let pp = p.storage.base, yp = target.storage.base, sp = s.storage.base
+            let g = ctx.outputGradientPointer[0] * factor
+            for i in 0..<n {
+                let si = sp[i % ns], d = si * (pp[i] - yp[i])
+                if squared {
+                    dp[i] += g * 2 * si * d
+                } else if d != 0 {
+                    dp[i] += d > 0 ? g * si : -g * si
+                }
+            }
+        }
+    }
+}
