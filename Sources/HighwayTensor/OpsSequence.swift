@@ -50,3 +50,24 @@ extension Tape {
         }
     }
 }
+
+extension Tape {
+    /// Time step `index` of `x` (B, T, C) as (B, C) — e.g. a recurrent layer's last hidden state
+    /// from its output sequence. Backward: `dx[b, index, :] += dy[b, :]`.
+    /// - Throws: ``TensorError`` unless x is rank 3 and `index` in `0..<T` (negative counts from the end).
+    public func timeStep(_ x: Variable, _ index: Int) throws -> Variable {
+        let v = x.value
+        guard v.rank == 3 else {
+            throw TensorError.invalidShape(op: "timeStep", shape: v.shape, expected: "(B, T, C)")
+        }
+        let b = v.shape[0], t = v.shape[1], c = v.shape[2], i = index < 0 ? t + index : index
+        guard i >= 0, i < t else { throw TensorError.outOfRange(op: "timeStep", range: index..<(index + 1), bound: t) }
+        let out = Tensor(uninitializedShape: [b, c])
+        for r in 0..<b { (out.storage.base + r * c).initialize(from: v.storage.base + (r * t + i) * c, count: c) }
+        return record(inputs: [x], output: out, tag: i) { ctx in
+            guard let dx = ctx.gradientBuffer(ofInput: 0) else { return }
+            let dy = ctx.outputGradientPointer, i = ctx.tag
+            for r in 0..<b { for k in 0..<c { dx[(r * t + i) * c + k] += dy[r * c + k] } }
+        }
+    }
+}

@@ -117,3 +117,15 @@ struct ForecastLayerTests {
         #expect(report.passed, "\(report)")
     }
 }
+
+@Suite struct GradientClippingTests {
+    @Test func clipsTheJointNorm() throws {
+        let a = Parameter(name: "a", value: .zeros([2])), b = Parameter(name: "b", value: .zeros([1]))
+        a.grad = try Tensor(shape: [2], values: [3, 0])
+        b.grad = try Tensor(shape: [1], values: [4])
+        #expect(clipGradientNorm([a, b], maxNorm: 10) == 5)   // under the limit: unchanged
+        #expect(a.grad.scalars == [3, 0] && b.grad.scalars == [4])
+        #expect(clipGradientNorm([a, b], maxNorm: 1) == 5)
+        #expect(abs(a.grad[0] - 0.6) < 1e-7 && abs(b.grad[0] - 0.8) < 1e-7)
+    }
+}

@@ -53,4 +53,15 @@ import HighwayTensor
             }
         }
     }
+
+    @Test func timeStepValuesAndGradient() throws {
+        let tape = Tape()
+        let x = tape.variable(try Tensor(shape: [2, 3, 2], values: (0..<12).map(Float.init)))
+        #expect(try tape.timeStep(x, -1).value.scalars == [4, 5, 10, 11])
+        #expect(try tape.timeStep(x, 0).value.scalars == [0, 1, 6, 7])
+        #expect(throws: TensorError.self) { _ = try tape.timeStep(x, 3) }
+        for i in [0, 2, -1] {
+            try expectGradients(inputs: [randomTensor([3, 4, 2], seed: 9)]) { tape, v in try tape.timeStep(v[0], i) }
+        }
+    }
 }
