@@ -120,9 +120,12 @@ public final class LSTNetForecaster: ForecastModel {
     public let output: ForecastOutput
     let series: Int, steps: Int, skip: Int, skipSteps: Int
 
-    public init(config c: ForecastConfig, series m: Int, rng: inout SeededGenerator) throws {
+    /// - Parameter recurrent: builds the GRU encoders (default: ``RecurrentEncoders/makeGRU``;
+    ///   tests pass a stand-in).
+    public init(config c: ForecastConfig, series m: Int, rng: inout SeededGenerator,
+                recurrent: ((String, Int, Int, inout SeededGenerator) -> RecurrentEncoder)? = RecurrentEncoders.makeGRU) throws {
         // GRU: the GRU-based models start working here once RecurrentEncoders.makeGRU is set.
-        guard let makeGRU = RecurrentEncoders.makeGRU else {
+        guard let makeGRU = recurrent else {
             throw ForecastError.modelNotAvailable(model: c.model.rawValue,
                                                   reason: "it needs the GRU layer (branch rnn), which is not merged; --model ar works now")
         }
