@@ -47,11 +47,23 @@ public protocol RecurrentEncoder: AnyObject {
 /// Makes the GRU encoders of the GRU-based models.
 public enum RecurrentEncoders {
     /// `(name, inputSize, hiddenSize, rng) → encoder`; nil until a GRU layer is available.
-    // GRU: when branch `rnn` is merged, set this to build its GRU (PyTorch nn.GRU names under
-    // `name`, e.g. "GRU1.weight_ih_l0") behind a small adapter conforming to RecurrentEncoder:
-    //     let y = try gru(x)                        // (B, T, hidden), batch-first
-    //     return (y, try x.tape.timeStep(y, -1))    // or the GRU's own final state
-    // and everything below (lstnet-skip, lstnet-attn, gru) works as written.
+    // GRU: when branch `rnn` is merged, give this its default, the rnn branch's `GRU` (PyTorch
+    // nn.GRU names under `name`: "GRU1.weight_ih_l0", … as the reference's LSTNet.py) behind this
+    // adapter, and everything below (lstnet-skip, lstnet-attn, gru) works as written:
+    //
+    //     final class GRUEncoder: RecurrentEncoder {
+    //         let gru: GRU
+    //         init(name: String, inputs: Int, hidden: Int, rng: inout SeededGenerator) {
+    //             gru = GRU(name: name, inputSize: inputs, hiddenSize: hidden, rng: &rng)
+    //         }
+    //         var parameters: [Parameter] { gru.parameters }
+    //         var summary: String { gru.summary }
+    //         func encode(_ x: Variable) throws -> (states: Variable, last: Variable) {
+    //             let (y, hn) = try gru(x)          // y (B, T, H); hn (1, B, H)
+    //             return (y, try x.tape.reshape(hn, to: [x.shape[0], gru.hiddenSize]))
+    //         }
+    //     }
+    //     ... makeGRU: (...)? = { GRUEncoder(name: $0, inputs: $1, hidden: $2, rng: &$3) }
     nonisolated(unsafe) public static var makeGRU: ((String, Int, Int, inout SeededGenerator) -> RecurrentEncoder)?
 }
 
