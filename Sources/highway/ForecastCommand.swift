@@ -111,6 +111,9 @@ struct ForecastCommand: ParsableCommand {
         let dir = out ?? "runs/forecast-\(model)-w\(window)-h\(horizon)"
         // The data decide some limits (window ≤ rows, every split non-empty, plotted series exist):
         // those are command-line errors too (exit 2), found before anything is written.
+        if FileManager.default.fileExists(atPath: URL(fileURLWithPath: dir).appendingPathComponent("summary.json").path) {
+            throw ValidationError("\(dir) already holds a forecasting run (summary.json): choose another --out or remove it.")
+        }
         let series = try MultivariateSeries.load(path: data)
         let trainer: ForecastTrainer
         do {

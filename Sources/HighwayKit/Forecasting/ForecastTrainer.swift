@@ -24,8 +24,8 @@ import HighwayTensor
 /// One row of a forecasting run's `metrics.csv`.
 public struct ForecastEpoch: Codable, Equatable, Sendable {
     public var epoch: Int
-    /// Mean over training windows of the summed loss per window (the reference prints the loss
-    /// per element: divide by series × steps).
+    /// The epoch's training loss per forecast value (summed loss / (windows × series × steps)),
+    /// as the reference prints `train_loss` (`total_loss / n_samples`).
     public var trainLoss: Double
     public var valid: ForecastScores
     public var seconds: Double
@@ -127,7 +127,7 @@ public final class ForecastTrainer {
         func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
         let params = model.parameters
         let tape = Tape()
-        let m = windows.series
+        let m = windows.series, perWindow = m * config.steps
         let scale = try Tensor(shape: [m], values: windows.scaling.scale)
         var x = Tensor.zeros([0]), y = Tensor.zeros([0])
         var dropoutRNG = SeededGenerator(seed: config.seed).fork(stream: 0xD50)
@@ -151,10 +151,10 @@ public final class ForecastTrainer {
                 if config.clip > 0 { clipGradientNorm(params, maxNorm: config.clip) }
                 optimizer.step(params)
                 lossSum += l
-                progress?(.batch(index: b + 1, loss: l / Double(x.shape[0])))
+                progress?(.batch(index: b + 1, loss: l / Double(x.shape[0] * perWindow)))
             }
             let valid = try evaluate(.valid).scores
-            let record = ForecastEpoch(epoch: epoch + 1, trainLoss: lossSum / Double(windows.train.count), valid: valid,
+            let record = ForecastEpoch(epoch: epoch + 1, trainLoss: lossSum / Double(windows.train.count * perWindow), valid: valid,
                                        seconds: elapsed())
             history.append(record)
             // the reference's `if val_loss < best_val`; a NaN score never counts as better
