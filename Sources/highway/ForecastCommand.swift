@@ -9,19 +9,19 @@ struct ForecastCommand: ParsableCommand {
         commandName: "forecast",
         abstract: "Train an LSTNet, GRU or AR forecaster on a multivariate time series (e.g. exchange rates).",
         discussion: """
-            The data: a text file (optionally .gz) with one time step per line and the series'
-            values separated by commas, e.g. ../shared/data/exchange_rate/exchange_rate.txt.gz.
-            As the LSTNet reference code: each series is divided by its largest absolute value
-            (--normalize max), the rows are split 60/20/20 in time order, an example is --window
-            steps predicting the row --horizon steps after the last; the loss is computed on
-            values scaled back to the data's units; Adam with gradient-norm clipping; the weights
+            The data: a text file (optionally .gz) with one time step per line and the series' \
+            values separated by commas, e.g. ../shared/data/exchange_rate/exchange_rate.txt.gz. \
+            As the LSTNet reference code: each series is divided by its largest absolute value \
+            (--normalize max), the rows are split 60/20/20 in time order, an example is --window \
+            steps predicting the row --horizon steps after the last; the loss is computed on \
+            values scaled back to the data's units; Adam with gradient-norm clipping; the weights \
             of the epoch with the best validation RSE are kept and scored on the test set.
 
-            Writes a run directory: config.json, metrics.csv (per epoch), summary.json (valid and
-            test RSE, RAE, CORR, per horizon with --steps), predictions.csv (the test set),
+            Writes a run directory: config.json, metrics.csv (per epoch), summary.json (valid and \
+            test RSE, RAE, CORR, per horizon with --steps), predictions.csv (the test set), \
             forecast.svg/png (truth vs forecast for --plot-series) and checkpoint.safetensors.
 
-            Models: ar (the linear highway/AR component alone, weights shared by all series);
+            Models: ar (the linear highway/AR component alone, weights shared by all series); \
             lstnet-skip, lstnet-attn and gru need the GRU layer, which is not merged yet.
 
             Examples:
