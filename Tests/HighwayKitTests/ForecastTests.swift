@@ -141,16 +141,25 @@ struct ForecastTests {
         c.window = 9; c.cnnKernel = 3; c.hidCNN = 3; c.hidRNN = 4; c.hidSkip = 2; c.skip = 3
         c.highwayWindow = 4; c.steps = 2; c.dropout = 0.2; c.output = .tanh
         #expect(c.validationError() == nil)
+        // GRU: once RecurrentEncoders.makeGRU is set, the same check runs with the real GRU too
+        // (then it is the skip-GRU's and the attention's gradient check inside LSTNet).
+        let encoders = [("stand-in", stepwise)] + (RecurrentEncoders.makeGRU.map { [("GRU", $0)] } ?? [])
+        for (label, encoder) in encoders {
+            var rng = SeededGenerator(seed: 3)
+            let model = try LSTNetForecaster(config: c, series: 2, rng: &rng, recurrent: encoder)
+            if let conv = model.conv { conv.bias.value = Tensor(shape: [3], repeating: 3) }   // away from ReLU's kink
+            var xr = SeededGenerator(seed: 4)
+            let x = Tensor.uniform(shape: [3, 9, 2], in: -1..<1, rng: &xr)
+            let report = try GradientCheck.check(inputs: [x], parameters: model.parameters) { _, v in
+                var r = SeededGenerator(seed: 9)   // the same dropout masks every call
+                return try model.forward(v[0], training: true, rng: &r)
+            }
+            #expect(report.passed, "\(kind) with \(label): \(report)")
+        }
         var rng = SeededGenerator(seed: 3)
         let model = try LSTNetForecaster(config: c, series: 2, rng: &rng, recurrent: stepwise)
-        if let conv = model.conv { conv.bias.value = Tensor(shape: [3], repeating: 3) }   // away from ReLU's kink
         var xr = SeededGenerator(seed: 4)
         let x = Tensor.uniform(shape: [3, 9, 2], in: -1..<1, rng: &xr)
-        let report = try GradientCheck.check(inputs: [x], parameters: model.parameters) { _, v in
-            var r = SeededGenerator(seed: 9)   // the same dropout masks every call
-            return try model.forward(v[0], training: true, rng: &r)
-        }
-        #expect(report.passed, "\(kind): \(report)")
         let tape = Tape()
         var r = SeededGenerator(seed: 9)
         #expect(try model.forward(tape.constant(x), training: false, rng: &r).shape == [3, 2, 2])
