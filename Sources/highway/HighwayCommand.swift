@@ -25,6 +25,8 @@ struct HighwayCommand: ParsableCommand {
               highway train --data ../shared/data/mnist
               highway train --resume runs/highway50-mnist-seed1
               highway evaluate runs/highway50-mnist-seed1
+              highway lesion runs/highway50-mnist-seed1
+              highway gates runs/highway50-mnist-seed1
               highway forecast --model ar --data ../shared/data/exchange_rate/exchange_rate.txt.gz --horizon 3
               highway bench train-step --threads 1
               highway bench gemm --m 512 --n 512 --k 512
@@ -32,7 +34,8 @@ struct HighwayCommand: ParsableCommand {
             Exit status: 0 on success, 2 for an unusable command line, 1 for a failure while running.
             """,
         version: highwayKitVersion,
-        subcommands: [DemoCommand.self, TrainCommand.self, EvaluateCommand.self, LesionCommand.self, ForecastCommand.self, BenchCommand.self]
+        subcommands: [DemoCommand.self, TrainCommand.self, EvaluateCommand.self, DepthSweepCommand.self, LesionCommand.self,
+                      GatesCommand.self, ForecastCommand.self, BenchCommand.self]
     )
 
     /// Exit codes: 0 success (and --help/--version), 2 for a command line that cannot work (bad
