@@ -169,6 +169,10 @@ public final class LSTNetForecaster: ForecastModel {
             attention = nil
         }
         linear = Dense(name: "linear1", inputSize: combined, outputSize: m * c.steps, activation: .identity, rng: &rng)
+        // as the reference's nn.Linear: weight and bias U(−1/√in, 1/√in) (Dense's own default is Glorot)
+        let bound = 1 / Float(combined).squareRoot()
+        linear.weight.value = .uniform(shape: [m * c.steps, combined], in: -bound..<bound, rng: &rng)
+        linear.bias.value = .uniform(shape: [m * c.steps], in: -bound..<bound, rng: &rng)
         highway = c.highwayWindow > 0 ? Autoregressive(name: "highway", window: c.highwayWindow, steps: c.steps, rng: &rng) : nil
         dropout = Dropout(probability: c.dropout)
         output = c.output
