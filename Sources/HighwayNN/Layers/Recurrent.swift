@@ -42,6 +42,8 @@ public final class RecurrentWorkspace {
     let gates: [FloatBuffer]     // (T, B, G·H): the activated gates of every step
     let hn: [FloatBuffer]        // GRU only, (T, B, H): W_hn·h_{t−1} + b_hn
     let rec: FloatBuffer         // (B, G·H): h_{t−1}·W_hhᵀ of the current step
+    let whhT: [FloatBuffer]      // (H, G·H): W_hhᵀ, so the per-step GEMM reads it in place (a
+                                 // transposed operand would be packed again at every step)
     // backward scratch
     let dgx: FloatBuffer         // (T, B, G·H): d(pre-activation) of the input projection
     let dgh: FloatBuffer         // GRU only, (T, B, G·H): d(recurrent projection); the LSTM's is dgx
@@ -65,6 +67,7 @@ public final class RecurrentWorkspace {
         gates = (0..<layers).map { _ in FloatBuffer(count: tb * g) }
         hn = cell == .gru ? (0..<layers).map { _ in FloatBuffer(count: tb * hidden) } : []
         rec = FloatBuffer(count: batch * g)
+        whhT = (0..<layers).map { _ in FloatBuffer(count: hidden * g) }
         dgx = FloatBuffer(count: tb * g)
         dgh = FloatBuffer(count: cell == .gru ? tb * g : 0)
         dh = FloatBuffer(count: bh)
@@ -140,6 +143,7 @@ final class RecurrentCore {
             let X = l == 0 ? UnsafePointer(ws.xT.base) : UnsafePointer(ws.hs[l - 1].base + BH)   // (T, B, in_l)
             let hs = ws.hs[l].base, g = ws.gates[l].base
             let whh = weightHH[l].value.unsafePointer, bih = biasIH[l].value.unsafePointer, bhh = biasHH[l].value.unsafePointer
+            hk_transpose(G, H, whh, H, ws.whhT[l].base, G)
             if let h0 { hs.update(from: h0 + l * BH, count: BH) } else { hs.update(repeating: 0, count: BH) }
             if cell == .lstm {
                 if let c0 { ws.cs[l].base.update(from: c0 + l * BH, count: BH) } else { ws.cs[l].base.update(repeating: 0, count: BH) }
@@ -150,7 +154,7 @@ final class RecurrentCore {
             for t in 0..<T {
                 let hprev = hs + t * BH, gt = g + t * B * G
                 // rec = h_{t−1}·W_hhᵀ   (B, G) = (B, H)·(H, G)
-                Kernels.gemm(transB: true, m: B, n: G, k: H, a: hprev, lda: H, b: whh, ldb: H, c: ws.rec.base, ldc: G, variant: v, threads: 1)
+                Kernels.gemm(m: B, n: G, k: H, a: hprev, lda: H, b: ws.whhT[l].base, ldb: G, c: ws.rec.base, ldc: G, variant: v, threads: 1)
                 switch cell {
                 case .lstm:
                     let c = ws.cs[l].base
