@@ -17,7 +17,7 @@ let benchmarks: @Sendable () -> Void = {
         maxDuration: .seconds(3),
         maxIterations: 500
     )
-    Benchmark("lstm-step 128→128 steps50 batch32") { benchmark, state in
+    Benchmark("lstm-step 128→128 steps50 batch32") { (benchmark: Benchmark, state: UncheckedState) in
         for _ in benchmark.scaledIterations {
             state.step()
         }
