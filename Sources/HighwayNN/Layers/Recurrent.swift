@@ -14,8 +14,10 @@
 // input and output are transposed once at each end.
 //
 // What it deliberately does not do: dropout between layers, bidirectional layers, projections
-// (proj_size), variable-length (packed) sequences, or threads (the batch is small; a step is a
-// few microseconds, below a fork/join's cost).
+// (proj_size), variable-length (packed) sequences, or threads inside a time step (a step's
+// product takes tens of microseconds; a fork/join per step would eat most of the gain). The products over all steps at once (input
+// projection, weight gradients, d(input)) may use the pool's threads: hk_sgemm_threaded gives the
+// same bits for any split, and a call from inside a pool task runs on its own thread.
 
 import HighwayKernels
 import HighwayTensor
@@ -50,6 +52,7 @@ public final class RecurrentWorkspace {
     let dh: FloatBuffer, dc: FloatBuffer   // (B, H): d/dh_t, d/dc_t carried back through time
     let dyA: FloatBuffer, dyB: FloatBuffer // (T, B, H): d/d(layer output), ping-pong between layers
     let dxT: FloatBuffer         // (T, B, in): d/d(input), time-major
+    let dbias: FloatBuffer       // (G·H): the LSTM's bias gradient of one backward
 
     init(cell: RecurrentCell, inputSize: Int, hidden: Int, layers: Int, batch: Int, steps: Int) {
         precondition(batch > 0 && steps > 0, "RecurrentWorkspace: batch and steps must be positive")
@@ -75,6 +78,7 @@ public final class RecurrentWorkspace {
         dyA = FloatBuffer(count: tb * hidden)
         dyB = FloatBuffer(count: tb * hidden)
         dxT = FloatBuffer(count: tb * inputSize)
+        dbias = FloatBuffer(count: g)
     }
 }
 
@@ -150,7 +154,7 @@ final class RecurrentCore {
             }
             // the input projection of every step at once: gates = X·W_ihᵀ   (T·B, G) = (T·B, in)·(in, G)
             Kernels.gemm(transB: true, m: T * B, n: G, k: inl, a: X, lda: inl, b: weightIH[l].value.unsafePointer, ldb: inl,
-                         c: g, ldc: G, variant: v, threads: 1)
+                         c: g, ldc: G, variant: v, threads: nil)
             for t in 0..<T {
                 let hprev = hs + t * BH, gt = g + t * B * G
                 // rec = h_{t−1}·W_hhᵀ   (B, G) = (B, H)·(H, G)
@@ -219,20 +223,28 @@ final class RecurrentCore {
             // weight gradients of all steps at once:
             // dW_ih += dgxᵀ·X   (G, in) = (G, T·B)·(T·B, in)
             Kernels.gemm(transA: true, m: G, n: inl, k: T * B, a: dgx, lda: G, b: X, ldb: inl,
-                         beta: 1, c: gradPointer(weightIH[l]), ldc: inl, variant: v, threads: 1)
+                         beta: 1, c: gradPointer(weightIH[l]), ldc: inl, variant: v, threads: nil)
             // dW_hh += dghᵀ·[h_0 … h_{T−1}]   (G, H) = (G, T·B)·(T·B, H)
             Kernels.gemm(transA: true, m: G, n: H, k: T * B, a: dgh, lda: G, b: hs, ldb: H,
-                         beta: 1, c: gradPointer(weightHH[l]), ldc: H, variant: v, threads: 1)
-            hk_column_sums(isa, T * B, G, dgx, gradPointer(biasIH[l]))
-            hk_column_sums(isa, T * B, G, dgh, gradPointer(biasHH[l]))
+                         beta: 1, c: gradPointer(weightHH[l]), ldc: H, variant: v, threads: nil)
+            // d b_ih += Σ dgx, d b_hh += Σ dgh over all steps; the LSTM's are the same sum, made once
+            let dbih = gradPointer(biasIH[l]), dbhh = gradPointer(biasHH[l])
+            if cell == .lstm {
+                ws.dbias.zero()
+                hk_column_sums(isa, T * B, G, dgx, ws.dbias.base)
+                for j in 0..<G { dbih[j] += ws.dbias.base[j]; dbhh[j] += ws.dbias.base[j] }
+            } else {
+                hk_column_sums(isa, T * B, G, dgx, dbih)
+                hk_column_sums(isa, T * B, G, dgh, dbhh)
+            }
             // d(input) = dgx·W_ih   (T·B, in) = (T·B, G)·(G, in): the layer below's dY, or dx
             if l > 0 {
                 Kernels.gemm(m: T * B, n: H, k: G, a: dgx, lda: G, b: weightIH[l].value.unsafePointer, ldb: H,
-                             c: dYbelow, ldc: H, variant: v, threads: 1)
+                             c: dYbelow, ldc: H, variant: v, threads: nil)
                 swap(&dY, &dYbelow)
             } else if let dx {
                 Kernels.gemm(m: T * B, n: inl, k: G, a: dgx, lda: G, b: weightIH[0].value.unsafePointer, ldb: inl,
-                             c: ws.dxT.base, ldc: inl, variant: v, threads: 1)
+                             c: ws.dxT.base, ldc: inl, variant: v, threads: nil)
                 for b in 0..<B {
                     for t in 0..<T {
                         let src = ws.dxT.base + (t * B + b) * inl, dst = dx + (b * T + t) * inl
