@@ -21,12 +21,16 @@ struct ForecastCommand: ParsableCommand {
             test RSE, RAE, CORR, per horizon with --steps), predictions.csv (the test set), \
             forecast.svg/png (truth vs forecast for --plot-series) and checkpoint.safetensors.
 
-            Models: ar (the linear highway/AR component alone, weights shared by all series); \
-            lstnet-skip, lstnet-attn and gru need the GRU layer, which is not merged yet.
+            Models: lstnet-skip (convolution, GRU, skip-GRU with period --skip, dense, plus the \
+            highway/AR component), lstnet-attn (temporal attention over the GRU states instead of \
+            the skip-GRU), gru (a GRU and a dense layer; --highway-window 0 for the plain GRU \
+            baseline) and ar (the linear highway/AR component alone, weights shared by all series). \
+            For the exchange-rate data the reference used --hid-cnn 50 --hid-rnn 50.
 
             Examples:
               highway forecast --model ar --data ../shared/data/exchange_rate/exchange_rate.txt.gz --horizon 3
               highway forecast --model ar --data exchange_rate.txt.gz --horizon 24 --steps 3 --plot-series 0,1
+              highway forecast --data exchange_rate.txt.gz --hid-cnn 50 --hid-rnn 50 --horizon 24
             """
     )
 
@@ -99,9 +103,8 @@ struct ForecastCommand: ParsableCommand {
     func validate() throws {
         let c = try makeConfig()
         if let e = c.validationError() { throw ValidationError(e + ".") }
-        // GRU: this check goes away by itself once RecurrentEncoders.makeGRU is set.
         if c.model.needsGRU && RecurrentEncoders.makeGRU == nil {
-            throw ValidationError("--model \(model) is not available yet: it needs the GRU layer (branch rnn), which is not merged; --model ar works now.")
+            throw ValidationError("--model \(model) is not available in this build: it needs a recurrent layer (RecurrentEncoders.makeGRU); --model ar works.")
         }
     }
 

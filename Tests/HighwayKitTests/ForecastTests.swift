@@ -125,15 +125,14 @@ struct ForecastTests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hk-forecast-never-\(UUID().uuidString)")
         #expect(throws: ForecastError.self) { _ = try ForecastTrainer(config: c, runDirectory: dir, data: Self.series) }
         #expect(!FileManager.default.fileExists(atPath: dir.path))
-        // GRU: until the GRU is merged the GRU-based models say so
+        // without a recurrent layer the GRU-based models say so
         c = Self.arConfig()
         c.model = .lstnetSkip
-        if RecurrentEncoders.makeGRU == nil {
-            #expect(throws: ForecastError.self) { _ = try makeForecastModel(c, series: 3) }
-        }
+        var rng = SeededGenerator(seed: 1)
+        #expect(throws: ForecastError.self) { _ = try LSTNetForecaster(config: c, series: 3, rng: &rng, recurrent: nil) }
     }
 
-    @Test("LSTNet (skip and attention) with a stand-in encoder: shapes and a whole-model gradient check",
+    @Test("LSTNet (skip, attention, plain GRU): shapes and a whole-model gradient check, stand-in and real GRU",
           arguments: [ForecastModelKind.lstnetSkip, .lstnetAttn, .gru])
     func lstnetWiring(kind: ForecastModelKind) throws {
         var c = ForecastConfig(dataPath: "synthetic")
@@ -141,8 +140,8 @@ struct ForecastTests {
         c.window = 9; c.cnnKernel = 3; c.hidCNN = 3; c.hidRNN = 4; c.hidSkip = 2; c.skip = 3
         c.highwayWindow = 4; c.steps = 2; c.dropout = 0.2; c.output = .tanh
         #expect(c.validationError() == nil)
-        // GRU: once RecurrentEncoders.makeGRU is set, the same check runs with the real GRU too
-        // (then it is the skip-GRU's and the attention's gradient check inside LSTNet).
+        // with the stand-in and with the real GRU: the skip-GRU's and the attention's gradient
+        // check inside the whole model
         let encoders = [("stand-in", stepwise)] + (RecurrentEncoders.makeGRU.map { [("GRU", $0)] } ?? [])
         for (label, encoder) in encoders {
             var rng = SeededGenerator(seed: 3)
@@ -167,5 +166,21 @@ struct ForecastTests {
         #expect(names.contains("linear1.weight") && names.contains("highway.weight"))
         #expect(names.contains("conv1.weight") == (kind != .gru))
         #expect(names.contains("attention.weight") == (kind == .lstnetAttn))
+    }
+
+    @Test("lstnet-skip end to end on the synthetic series (tiny sizes, two epochs)")
+    func lstnetSkipRun() throws {
+        let dir = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var c = Self.arConfig()
+        c.model = .lstnetSkip
+        c.window = 30; c.cnnKernel = 3; c.hidCNN = 4; c.hidRNN = 5; c.hidSkip = 2; c.skip = 7
+        c.epochs = 2
+        let trainer = try ForecastTrainer(config: c, runDirectory: dir, data: Self.series)
+        let s = try trainer.run()
+        #expect(s.test.rse.isFinite && s.test.corr.isFinite && s.epochs == 2)
+        #expect(s.modelSummary.contains("GRUskip") && s.modelSummary.contains("period 7, 3 steps"))
+        let names = trainer.model.parameters.map(\.name)
+        #expect(names.contains("GRU1.weight_ih_l0") && names.contains("GRUskip.weight_hh_l0"))
     }
 }

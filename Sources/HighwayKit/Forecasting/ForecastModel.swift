@@ -2,9 +2,9 @@
 // (Lai et al. 2018) with its skip-GRU or temporal-attention variant, plus a plain GRU.
 //
 // Every model maps a batch of windows x (B, window, series), normalised, to forecasts
-// (B, steps, series) on the same scale, recording its layers on a tape. The GRU-based models are
-// written out in full below; they need only a GRU layer (branch `rnn`), plugged in through
-// `RecurrentEncoder` — search for `// GRU:`.
+// (B, steps, series) on the same scale, recording its layers on a tape. The GRU-based models reach
+// their recurrent layers through `RecurrentEncoder` (by default HighwayNN's GRU, `GRUEncoder`), so
+// a test can swap in a stand-in and another recurrent layer can be tried without touching LSTNet.
 import HighwayData
 import HighwayNN
 import HighwayTensor
@@ -46,25 +46,29 @@ public protocol RecurrentEncoder: AnyObject {
 
 /// Makes the GRU encoders of the GRU-based models.
 public enum RecurrentEncoders {
-    /// `(name, inputSize, hiddenSize, rng) → encoder`; nil until a GRU layer is available.
-    // GRU: when branch `rnn` is merged, give this its default, the rnn branch's `GRU` (PyTorch
-    // nn.GRU names under `name`: "GRU1.weight_ih_l0", … as the reference's LSTNet.py) behind this
-    // adapter, and everything below (lstnet-skip, lstnet-attn, gru) works as written:
-    //
-    //     final class GRUEncoder: RecurrentEncoder {
-    //         let gru: GRU
-    //         init(name: String, inputs: Int, hidden: Int, rng: inout SeededGenerator) {
-    //             gru = GRU(name: name, inputSize: inputs, hiddenSize: hidden, rng: &rng)
-    //         }
-    //         var parameters: [Parameter] { gru.parameters }
-    //         var summary: String { gru.summary }
-    //         func encode(_ x: Variable) throws -> (states: Variable, last: Variable) {
-    //             let (y, hn) = try gru(x)          // y (B, T, H); hn (1, B, H)
-    //             return (y, try x.tape.reshape(hn, to: [x.shape[0], gru.hiddenSize]))
-    //         }
-    //     }
-    //     ... makeGRU: (...)? = { GRUEncoder(name: $0, inputs: $1, hidden: $2, rng: &$3) }
-    nonisolated(unsafe) public static var makeGRU: ((String, Int, Int, inout SeededGenerator) -> RecurrentEncoder)?
+    /// `(name, inputSize, hiddenSize, rng) → encoder`: by default HighwayNN's ``GRU`` (PyTorch
+    /// `nn.GRU` names under `name`: "GRU1.weight_ih_l0", … as the reference's LSTNet.py); replace it
+    /// to try another recurrent layer. nil makes the GRU-based models unavailable.
+    nonisolated(unsafe) public static var makeGRU: ((String, Int, Int, inout SeededGenerator) -> RecurrentEncoder)? = {
+        GRUEncoder(name: $0, inputs: $1, hidden: $2, rng: &$3)
+    }
+}
+
+/// A one-layer ``GRU`` as LSTNet uses it: every hidden state and the last one.
+public final class GRUEncoder: RecurrentEncoder {
+    public let gru: GRU
+
+    public init(name: String, inputs: Int, hidden: Int, rng: inout SeededGenerator) {
+        gru = GRU(name: name, inputSize: inputs, hiddenSize: hidden, rng: &rng)
+    }
+
+    public var parameters: [Parameter] { gru.parameters }
+    public var summary: String { gru.summary }
+
+    public func encode(_ x: Variable) throws -> (states: Variable, last: Variable) {
+        let (y, hn) = try gru(x)                 // y (B, T, H); h_n (1, B, H)
+        return (y, try x.tape.reshape(hn, to: [x.shape[0], gru.hiddenSize]))
+    }
 }
 
 /// The function applied to a model's output.
@@ -77,8 +81,8 @@ func applyOutput(_ output: ForecastOutput, _ y: Variable) -> Variable {
 }
 
 /// Builds the model `config` names for data of `series` series.
-/// - Throws: ``ForecastError/modelNotAvailable(model:reason:)`` for a GRU-based model while no GRU
-///   layer is available.
+/// - Throws: ``ForecastError/modelNotAvailable(model:reason:)`` for a GRU-based model when
+///   ``RecurrentEncoders/makeGRU`` is nil.
 public func makeForecastModel(_ config: ForecastConfig, series: Int) throws -> ForecastModel {
     var rng = SeededGenerator(seed: config.seed)
     switch config.model {
@@ -136,10 +140,9 @@ public final class LSTNetForecaster: ForecastModel {
     ///   tests pass a stand-in).
     public init(config c: ForecastConfig, series m: Int, rng: inout SeededGenerator,
                 recurrent: ((String, Int, Int, inout SeededGenerator) -> RecurrentEncoder)? = RecurrentEncoders.makeGRU) throws {
-        // GRU: the GRU-based models start working here once RecurrentEncoders.makeGRU is set.
         guard let makeGRU = recurrent else {
             throw ForecastError.modelNotAvailable(model: c.model.rawValue,
-                                                  reason: "it needs the GRU layer (branch rnn), which is not merged; --model ar works now")
+                                                  reason: "RecurrentEncoders.makeGRU is nil (no recurrent layer to build it with)")
         }
         kind = c.model
         series = m
