@@ -282,6 +282,6 @@ public final class ForecastTrainer {
         let s = e.scores
         let f = { (v: Double) in String(format: "%.4f", v) }
         return Figure(title: "\(config.model.rawValue), window \(config.window), horizon \(config.horizon) — test RSE \(f(s.rse)), RAE \(f(s.rae)), CORR \(f(s.corr))",
-                      panels: panels)
+                      panels: panels, width: max(1000, 600 * panels.count))   // room for the title with one panel
     }
 }
