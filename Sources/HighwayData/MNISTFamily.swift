@@ -110,22 +110,30 @@ public enum MNISTFamily {
     public static func loadSplit(images: URL, labels: URL, name: String,
                                  maxFileBytes: Int = defaultMaxFileBytes) throws -> ImageDataset {
         let img = try IDX.read(images, maxBytes: maxFileBytes)
-        guard img.dims.count == 3 else {
-            throw DataError.invalidFormat(path: images.path, offset: 3,
-                message: "images have \(img.dims.count) dimensions \(img.dims), expected 3 (count, rows, cols)")
-        }
+        try checkImages(img, path: images.path)
         let lab = try IDX.read(labels, maxBytes: maxFileBytes)
+        return try split(images: img, imagesPath: images.path, labels: lab, labelsPath: labels.path, name: name)
+    }
+
+    /// One split from parsed IDX arrays (e.g. from ``IDX/decode(_:path:maxBytes:)`` on bytes in
+    /// memory): images `(count, rows, cols)`, labels `(count)` in `0..<10`. The paths name the
+    /// sources in errors.
+    /// - Throws: ``DataError`` naming the offending file: wrong rank, counts that disagree, a label
+    ///   out of range.
+    public static func split(images img: IDXArray, imagesPath: String, labels lab: IDXArray, labelsPath: String,
+                             name: String) throws -> ImageDataset {
+        try checkImages(img, path: imagesPath)
         guard lab.dims.count == 1 else {
-            throw DataError.invalidFormat(path: labels.path, offset: 3,
+            throw DataError.invalidFormat(path: labelsPath, offset: 3,
                 message: "labels have \(lab.dims.count) dimensions \(lab.dims), expected 1 (count)")
         }
         guard img.dims[0] == lab.dims[0] else {
-            throw DataError.countMismatch(imagesPath: images.path, images: img.dims[0],
-                                          labelsPath: labels.path, labels: lab.dims[0])
+            throw DataError.countMismatch(imagesPath: imagesPath, images: img.dims[0],
+                                          labelsPath: labelsPath, labels: lab.dims[0])
         }
         if let i = lab.bytes.firstIndex(where: { Int($0) >= classes }) {
             let index = i - lab.bytes.startIndex
-            throw DataError.labelOutOfRange(path: labels.path, index: index, label: Int(lab.bytes[i]), classes: classes)
+            throw DataError.labelOutOfRange(path: labelsPath, index: index, label: Int(lab.bytes[i]), classes: classes)
         }
         let labelValues = lab.bytes.map { Int32($0) }
         // byte / 255 exactly as written (not × (1/255)), so every pixel is the nearest Float.
@@ -137,5 +145,12 @@ public enum MNISTFamily {
         }
         return ImageDataset(unchecked: name, imageShape: Array(img.dims[1...]), classes: classes,
                             pixels: pixels, labels: labelValues)
+    }
+
+    private static func checkImages(_ img: IDXArray, path: String) throws {
+        guard img.dims.count == 3 else {
+            throw DataError.invalidFormat(path: path, offset: 3,
+                message: "images have \(img.dims.count) dimensions \(img.dims), expected 3 (count, rows, cols)")
+        }
     }
 }
