@@ -79,6 +79,25 @@ public enum MNISTFamily {
     ///   counts that disagree, a label outside 0..<10.
     public static func load(_ kind: DatasetKind, directory: URL,
                             maxFileBytes: Int = defaultMaxFileBytes) throws -> (train: ImageDataset, test: ImageDataset) {
+        let files = try files(of: kind, in: directory)
+        let train = try loadSplit(images: files.trainImages, labels: files.trainLabels,
+                                  name: "\(kind.rawValue)-train", maxFileBytes: maxFileBytes)
+        let testImages = files.testImages
+        let test = try loadSplit(images: testImages, labels: files.testLabels,
+                                 name: "\(kind.rawValue)-test", maxFileBytes: maxFileBytes)
+        guard test.imageShape == train.imageShape else {
+            throw DataError.invalidFormat(path: testImages.path, offset: 8,
+                message: "images are \(test.imageShape.map(String.init).joined(separator: "×")), but the training images are \(train.imageShape.map(String.init).joined(separator: "×"))")
+        }
+        return (train, test)
+    }
+
+    /// The four files of `kind` in `directory` (each `NAME.gz` or `NAME`), without reading them:
+    /// what a command line checks before it starts a run.
+    /// - Throws: ``DataError/directoryNotFound(path:expected:hint:)`` or
+    ///   ``DataError/missingFile(directory:tried:hint:)``, with how to get the files.
+    public static func files(of kind: DatasetKind, in directory: URL) throws
+        -> (trainImages: URL, trainLabels: URL, testImages: URL, testLabels: URL) {
         let names = [trainImagesFile, trainLabelsFile, testImagesFile, testLabelsFile]
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDir), isDir.boolValue else {
@@ -93,16 +112,8 @@ public enum MNISTFamily {
             }
             throw DataError.missingFile(directory: directory.path, tried: tried, hint: kind.installHint)
         }
-        let train = try loadSplit(images: locate(trainImagesFile), labels: locate(trainLabelsFile),
-                                  name: "\(kind.rawValue)-train", maxFileBytes: maxFileBytes)
-        let testImages = try locate(testImagesFile)
-        let test = try loadSplit(images: testImages, labels: locate(testLabelsFile),
-                                 name: "\(kind.rawValue)-test", maxFileBytes: maxFileBytes)
-        guard test.imageShape == train.imageShape else {
-            throw DataError.invalidFormat(path: testImages.path, offset: 8,
-                message: "images are \(test.imageShape.map(String.init).joined(separator: "×")), but the training images are \(train.imageShape.map(String.init).joined(separator: "×"))")
-        }
-        return (train, test)
+        return (try locate(trainImagesFile), try locate(trainLabelsFile), try locate(testImagesFile),
+                try locate(testLabelsFile))
     }
 
     /// One split from an images file `(count, rows, cols)` and a labels file `(count)`.
