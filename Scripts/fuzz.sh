@@ -43,7 +43,8 @@ run_one() {
 }
 
 summary() {
-    local t=$1 status=$2 log="$scratch/logs/$t.log"
+    local t=$1 status=$2
+    local log="$scratch/logs/$t.log"
     local last runs secs
     last=$(grep -E '^#[0-9]+' "$log" | tail -1 || true)
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
