@@ -6,6 +6,8 @@
 #
 # Usage: Scripts/fuzz.sh [SECONDS=60] [TARGET...]      (default: every target in Fuzz/Package.swift)
 #   FUZZ_JOBS=2 Scripts/fuzz.sh 600    runs two targets at a time (each fuzzer is one process)
+#   FUZZ_CONFIG=release Scripts/fuzz.sh 600   optimised build: several times the executions per
+#                                      second (overflow and bounds checks stay on in -O), slower build
 #   Reproduce a finding: .build-fuzz/debug/FuzzIDX .build-fuzz/artifacts/FuzzIDX-crash-<sha1>
 #
 # New inputs that reach new code go to .build-fuzz/corpus/<target>/ (not committed; copy the
@@ -22,14 +24,15 @@ if [ ${#targets[@]} -eq 0 ]; then
     read -r -a targets <<< "$(sed -n 's/^let fuzzTargets = \[\(.*\)\]/\1/p' Fuzz/Package.swift | tr -d '",')"
 fi
 jobs=${FUZZ_JOBS:-1}
+config=${FUZZ_CONFIG:-debug}
 scratch=.build-fuzz
 
-echo "fuzz: building ${targets[*]} (swift build --package-path Fuzz --scratch-path $scratch -c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library)"
+echo "fuzz: building ${targets[*]} (swift build --package-path Fuzz --scratch-path $scratch -c $config -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library)"
 for t in "${targets[@]}"; do
-    swift build --package-path Fuzz --scratch-path "$scratch" -c debug \
+    swift build --package-path Fuzz --scratch-path "$scratch" -c "$config" \
         -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library --product "$t" 2>&1 \
         | grep -v "Cannot export local symbol" | grep -E "error|warning: unre|Compiling|complete" || true
-    [ -x "$scratch/debug/$t" ] || { echo "fuzz: $t did not build" >&2; exit 1; }
+    [ -x "$scratch/$config/$t" ] || { echo "fuzz: $t did not build" >&2; exit 1; }
 done
 mkdir -p "$scratch/artifacts" "$scratch/logs"
 
@@ -37,7 +40,7 @@ run_one() {
     local t=$1
     mkdir -p "$scratch/corpus/$t"
     # -use_value_profile: guides the fuzzer through multi-byte compares (magic numbers, JSON keys)
-    "$scratch/debug/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+    "$scratch/$config/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
         -use_value_profile=1 -print_final_stats=1 -artifact_prefix="$scratch/artifacts/$t-" \
         "$scratch/corpus/$t" "Fuzz/Corpus/$t" > "$scratch/logs/$t.log" 2>&1
 }
