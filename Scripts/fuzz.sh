@@ -8,7 +8,7 @@
 #   FUZZ_JOBS=2 Scripts/fuzz.sh 600    runs two targets at a time (each fuzzer is one process)
 #   FUZZ_CONFIG=release Scripts/fuzz.sh 600   optimised build: several times the executions per
 #                                      second (overflow and bounds checks stay on in -O), slower build
-#   Reproduce a finding: .build-fuzz/debug/FuzzIDX .build-fuzz/artifacts/FuzzIDX-crash-<sha1>
+#   Reproduce a finding: .build-fuzz/debug/FuzzIDX .build-fuzz/artifacts/FuzzIDX-crash-<sha1>  (or release/)
 #
 # New inputs that reach new code go to .build-fuzz/corpus/<target>/ (not committed; copy the
 # interesting ones into Fuzz/Corpus/<target>/ if they are small). Logs: .build-fuzz/logs/<target>.log.

@@ -119,7 +119,7 @@ public final class Trainer {
     /// Checks that `runDirectory` is a run written by `highway train`: a directory holding
     /// `config.json` and `checkpoint.safetensors` (what `--resume`, evaluate and lesion need).
     /// Their contents are checked when they are read.
-    /// - Throws: ``TrainingError/resume(path:reason:)`` saying what is missing.
+    /// - Throws: ``TrainingError/notARunDirectory(path:reason:)`` saying what is missing.
     public static func checkRunDirectory(_ runDirectory: URL) throws {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: runDirectory.path, isDirectory: &isDir) else {
