@@ -201,6 +201,33 @@ struct RobustnessTests {
         try Trainer.checkRunDirectory(run)
     }
 
+    @Test("a checkpoint that does not fit the run's model lists every differing name and shape")
+    func checkpointModelMismatch() throws {
+        let dir = try T.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Trainer(config: T.config(epochs: 1), runDirectory: dir, data: T.data).run()
+        // the run's config now says width 6 and depth 4: the checkpoint holds width 8, depth 5
+        var config = try Trainer.configuration(of: dir)
+        config.network.width = 6
+        config.network.depth = 4
+        try JSONEncoder().encode(config).write(to: dir.appendingPathComponent("config.json"))
+        do {
+            _ = try Trainer.resuming(dir, data: T.data)
+            Issue.record("a mismatched checkpoint loaded")
+        } catch let error as CheckpointError {
+            guard case let .stateMismatch(path, _, differences) = error else { Issue.record("\(error)"); return }
+            #expect(path?.hasSuffix("checkpoint.safetensors") == true)
+            #expect(differences.contains(.shapeMismatch(name: "input.weight", checkpoint: [8, 12], model: [6, 12])))
+            #expect(differences.contains(.shapeMismatch(name: "layers.0.linear.weight", checkpoint: [16, 8], model: [12, 6])))
+            #expect(differences.contains(.unexpected(name: "layers.3.linear.weight", shape: [16, 8])))
+            #expect(differences.contains(.shapeMismatch(name: "output.weight", checkpoint: [4, 8], model: [4, 6])))
+            let message = error.description
+            for piece in ["differences", "input.weight", "[8, 12]", "[6, 12]", "unexpected \"layers.3.linear.bias\""] {
+                #expect(message.contains(piece), "\(piece) not in \(message)")
+            }
+        }
+    }
+
     @Test("an output directory without the space for its checkpoints is refused before training")
     func fullOutputDirectory() throws {
         let dir = try T.temporaryDirectory()
