@@ -38,7 +38,8 @@ let package = Package(
         .testTarget(name: "HighwayKernelsTests", dependencies: ["HighwayTensor", "HighwayKernels"]),
         .testTarget(name: "HighwayTensorTests", dependencies: ["HighwayTensor"]),
         .testTarget(name: "HighwayDataTests", dependencies: ["HighwayData"]),
-        .testTarget(name: "HighwayNNTests", dependencies: ["HighwayNN"]),
+        // Resources/ holds rnn_golden.safetensors, read through #filePath (no bundle needed)
+        .testTarget(name: "HighwayNNTests", dependencies: ["HighwayNN"], exclude: ["Resources"]),
         .testTarget(name: "HighwayKitTests", dependencies: ["HighwayKit"]),
     ],
     swiftLanguageModes: [.v5]

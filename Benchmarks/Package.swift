@@ -41,5 +41,14 @@ let package = Package(
             path: "TrainStep",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "LSTMStep",
+            dependencies: [
+                .product(name: "HighwayKit", package: highwayKitPackage),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "LSTMStep",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )

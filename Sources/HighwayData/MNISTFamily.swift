@@ -7,59 +7,6 @@
 // train and test.
 import Foundation
 
-/// The data sets of the MNIST family, by their command-line names.
-public enum DatasetKind: String, CaseIterable, Sendable {
-    /// The handwritten digits (LeCun et al. 1998).
-    case mnist = "mnist"
-    /// Zalando's clothing images (Xiao et al. 2017): same format, harder.
-    case fashionMNIST = "fashion-mnist"
-
-    /// The kind called `name`: its raw value, ignoring case, `_` for `-`, or with the dash left out.
-    public init?(name: String) {
-        let key = name.lowercased().replacingOccurrences(of: "_", with: "-")
-        if let k = DatasetKind(rawValue: key) { self = k; return }
-        if key == "fashionmnist" { self = .fashionMNIST; return }
-        return nil
-    }
-
-    /// The kind called `name`, or an error listing the valid names.
-    /// - Throws: ``DataError/unknownDataset(name:valid:)``.
-    public static func named(_ name: String) throws -> DatasetKind {
-        guard let k = DatasetKind(name: name) else {
-            throw DataError.unknownDataset(name: name, valid: allCases.map(\.rawValue))
-        }
-        return k
-    }
-
-    /// A system directory where a package manager puts the files, if there is one.
-    public var systemDirectory: URL? {
-        switch self {
-        case .mnist: return nil
-        case .fashionMNIST: return URL(fileURLWithPath: "/usr/share/datasets/fashion-mnist", isDirectory: true)
-        }
-    }
-
-    /// How a user gets the files, for error messages.
-    public var installHint: String {
-        switch self {
-        case .mnist:
-            return "download the four MNIST files (.gz or raw) into it"
-        case .fashionMNIST:
-            return "on Debian/Ubuntu, `apt-get install dataset-fashion-mnist` puts them in /usr/share/datasets/fashion-mnist/"
-        }
-    }
-
-    /// The name of each class, in label order.
-    public var classNames: [String] {
-        switch self {
-        case .mnist: return (0..<10).map(String.init)
-        case .fashionMNIST:
-            return ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
-        }
-    }
-}
-
 /// Loading the MNIST family from a directory of IDX files.
 public enum MNISTFamily {
     /// The base names of the four files; each may also carry `.gz`.
@@ -98,6 +45,9 @@ public enum MNISTFamily {
     ///   ``DataError/missingFile(directory:tried:hint:)``, with how to get the files.
     public static func files(of kind: DatasetKind, in directory: URL) throws
         -> (trainImages: URL, trainLabels: URL, testImages: URL, testLabels: URL) {
+        guard kind == .mnist || kind == .fashionMNIST else {
+            throw DataError.invalidArgument(name: "MNISTFamily kind", value: kind.rawValue, expected: "mnist or fashion-mnist")
+        }
         let names = [trainImagesFile, trainLabelsFile, testImagesFile, testLabelsFile]
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDir), isDir.boolValue else {

@@ -1,4 +1,4 @@
-/* Fused elementwise passes of the layers (Dense, Highway): one source, one copy per instruction set. */
+/* Fused elementwise passes of the layers (Dense, Highway, LSTM, GRU): one source, one copy per instruction set. */
 #include "hk_kernels.h"
 #include "isa.h"
 #if HK_X86
@@ -37,6 +37,27 @@ void hk_highway_forward(int isa, int act, long w, long n, float *z, const float 
 void hk_highway_backward(int isa, int act, long w, long n, const float *dy, const float *ht,
                          const float *x, float *dz, float *dx, float *dbias) {
     HK_PICK(highway_backward, isa, act, w, n, dy, ht, x, dz, dx, dbias);
+}
+
+void hk_column_sums(int isa, long rows, long n, const float *dz, float *dbias) {
+    HK_PICK(column_sums, isa, rows, n, n, dz, dbias);
+}
+void hk_lstm_forward_step(int isa, long b, long h, float *gx, const float *gh, const float *b_ih,
+                          const float *b_hh, const float *c_prev, float *c, float *h_out) {
+    HK_PICK(lstm_forward_step, isa, b, h, gx, gh, b_ih, b_hh, c_prev, c, h_out);
+}
+void hk_lstm_backward_step(int isa, long b, long h, const float *gates, const float *c,
+                           const float *c_prev, const float *dy, const float *dh, float *dc,
+                           float *dgates) {
+    HK_PICK(lstm_backward_step, isa, b, h, gates, c, c_prev, dy, dh, dc, dgates);
+}
+void hk_gru_forward_step(int isa, long b, long h, float *gx, const float *gh, const float *b_ih,
+                         const float *b_hh, const float *h_prev, float *hn, float *h_out) {
+    HK_PICK(gru_forward_step, isa, b, h, gx, gh, b_ih, b_hh, h_prev, hn, h_out);
+}
+void hk_gru_backward_step(int isa, long b, long h, const float *gates, const float *hn,
+                          const float *h_prev, const float *dy, float *dh, float *dgx, float *dgh) {
+    HK_PICK(gru_backward_step, isa, b, h, gates, hn, h_prev, dy, dh, dgx, dgh);
 }
 
 void hk_transpose(long rows, long cols, const float *src, long lds, float *dst, long ldd) {

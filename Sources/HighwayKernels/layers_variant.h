@@ -134,6 +134,110 @@ HK_TARGET static void FN(highway_backward)(int act, long w, long n, const float 
     }
 }
 
+/* ---- recurrent cells: one time step of the whole batch (see hk_kernels.h for the formulas) ---- */
+
+HK_TARGET static void FN(lstm_forward_step)(long b, long h, float *gx, const float *gh,
+                                           const float *b_ih, const float *b_hh, const float *c_prev,
+                                           float *c, float *h_out) {
+    for (long r = 0; r < b; r++) {
+        float *g = gx + r * 4 * h;
+        const float *q = gh + r * 4 * h, *cp = c_prev + r * h;
+        float *cr = c + r * h, *hr = h_out + r * h;
+        for (long j = 0; j < h; j += HK_VW) {
+            long m = h - j;
+#define PRE(k) (FN(load_n)(g + (k) * h + j, m) + FN(load_n)(q + (k) * h + j, m) + \
+                FN(load_n)(b_ih + (k) * h + j, m) + FN(load_n)(b_hh + (k) * h + j, m))
+            VF i = FN(hk_sigmoid_gate)(PRE(0)), f = FN(hk_sigmoid_gate)(PRE(1));
+            VF gg = FN(hk_tanh)(PRE(2)), o = FN(hk_sigmoid_gate)(PRE(3));
+#undef PRE
+            VF cv = f * FN(load_n)(cp + j, m) + i * gg;
+            FN(store_n)(cr + j, cv, m);
+            FN(store_n)(hr + j, o * FN(hk_tanh)(cv), m);
+            FN(store_n)(g + j, i, m);
+            FN(store_n)(g + h + j, f, m);
+            FN(store_n)(g + 2 * h + j, gg, m);
+            FN(store_n)(g + 3 * h + j, o, m);
+        }
+    }
+}
+
+HK_TARGET static void FN(lstm_backward_step)(long b, long h, const float *gates, const float *c,
+                                            const float *c_prev, const float *dy, const float *dh,
+                                            float *dc, float *dgates) {
+    for (long r = 0; r < b; r++) {
+        const float *g = gates + r * 4 * h;
+        float *dg = dgates + r * 4 * h;
+        for (long j = 0; j < h; j += HK_VW) {
+            long m = h - j, o_ = r * h + j;
+            VF i = FN(load_n)(g + j, m), f = FN(load_n)(g + h + j, m);
+            VF gg = FN(load_n)(g + 2 * h + j, m), o = FN(load_n)(g + 3 * h + j, m);
+            VF tc = FN(hk_tanh)(FN(load_n)(c + o_, m));   /* recomputed: cheaper than saving it */
+            VF d = FN(load_n)(dh + o_, m);
+            if (dy) d += FN(load_n)(dy + o_, m);
+            /* h = o·tanh(c)  ⇒  dc += dh·o·(1 − tanh²c),  do = dh·tanh(c) */
+            VF dcv = FN(load_n)(dc + o_, m) + d * o * (1.0f - tc * tc);
+            /* c = f·c_prev + i·g */
+            FN(store_n)(dg + j, dcv * gg * i * (1.0f - i), m);
+            FN(store_n)(dg + h + j, dcv * FN(load_n)(c_prev + o_, m) * f * (1.0f - f), m);
+            FN(store_n)(dg + 2 * h + j, dcv * i * (1.0f - gg * gg), m);
+            FN(store_n)(dg + 3 * h + j, d * tc * o * (1.0f - o), m);
+            FN(store_n)(dc + o_, dcv * f, m);
+        }
+    }
+}
+
+HK_TARGET static void FN(gru_forward_step)(long b, long h, float *gx, const float *gh,
+                                          const float *b_ih, const float *b_hh, const float *h_prev,
+                                          float *hn, float *h_out) {
+    for (long r = 0; r < b; r++) {
+        float *g = gx + r * 3 * h;
+        const float *q = gh + r * 3 * h;
+        for (long j = 0; j < h; j += HK_VW) {
+            long m = h - j, o_ = r * h + j;
+            VF rv = FN(hk_sigmoid_gate)(FN(load_n)(g + j, m) + FN(load_n)(b_ih + j, m) +
+                                        FN(load_n)(q + j, m) + FN(load_n)(b_hh + j, m));
+            VF zv = FN(hk_sigmoid_gate)(FN(load_n)(g + h + j, m) + FN(load_n)(b_ih + h + j, m) +
+                                        FN(load_n)(q + h + j, m) + FN(load_n)(b_hh + h + j, m));
+            VF hnv = FN(load_n)(q + 2 * h + j, m) + FN(load_n)(b_hh + 2 * h + j, m);
+            VF nv = FN(hk_tanh)(FN(load_n)(g + 2 * h + j, m) + FN(load_n)(b_ih + 2 * h + j, m) + rv * hnv);
+            VF hp = FN(load_n)(h_prev + o_, m);
+            /* h = (1 − z)·n + z·h_prev = n + z·(h_prev − n) */
+            FN(store_n)(h_out + o_, nv + zv * (hp - nv), m);
+            FN(store_n)(hn + o_, hnv, m);
+            FN(store_n)(g + j, rv, m);
+            FN(store_n)(g + h + j, zv, m);
+            FN(store_n)(g + 2 * h + j, nv, m);
+        }
+    }
+}
+
+HK_TARGET static void FN(gru_backward_step)(long b, long h, const float *gates, const float *hn,
+                                           const float *h_prev, const float *dy, float *dh,
+                                           float *dgx, float *dgh) {
+    for (long r = 0; r < b; r++) {
+        const float *g = gates + r * 3 * h;
+        float *dx = dgx + r * 3 * h, *dq = dgh + r * 3 * h;
+        for (long j = 0; j < h; j += HK_VW) {
+            long m = h - j, o_ = r * h + j;
+            VF rv = FN(load_n)(g + j, m), zv = FN(load_n)(g + h + j, m), nv = FN(load_n)(g + 2 * h + j, m);
+            VF d = FN(load_n)(dh + o_, m);
+            if (dy) d += FN(load_n)(dy + o_, m);
+            /* h = (1 − z)·n + z·h_prev */
+            VF dn = d * (1.0f - zv) * (1.0f - nv * nv);                       /* through tanh */
+            VF dz = d * (FN(load_n)(h_prev + o_, m) - nv) * zv * (1.0f - zv); /* through σ */
+            /* n = tanh(gx_n + b_in + r·hn) */
+            VF dr = dn * FN(load_n)(hn + o_, m) * rv * (1.0f - rv);
+            FN(store_n)(dx + j, dr, m);
+            FN(store_n)(dx + h + j, dz, m);
+            FN(store_n)(dx + 2 * h + j, dn, m);
+            FN(store_n)(dq + j, dr, m);
+            FN(store_n)(dq + h + j, dz, m);
+            FN(store_n)(dq + 2 * h + j, dn * rv, m);
+            FN(store_n)(dh + o_, d * zv, m);
+        }
+    }
+}
+
 #undef HK_MAP
 #undef HK_TAIL
 #undef HK_VW

@@ -25,13 +25,15 @@ struct HighwayCommand: ParsableCommand {
               highway train --data ../shared/data/mnist
               highway train --resume runs/highway50-mnist-seed1
               highway evaluate runs/highway50-mnist-seed1
+              highway lesion runs/highway50-mnist-seed1
+              highway gates runs/highway50-mnist-seed1
               highway bench train-step --threads 1
               highway bench gemm --m 512 --n 512 --k 512
 
             Exit status: 0 on success, 2 for an unusable command line, 1 for a failure while running.
             """,
         version: highwayKitVersion,
-        subcommands: [DemoCommand.self, TrainCommand.self, EvaluateCommand.self, LesionCommand.self, BenchCommand.self]
+        subcommands: [DemoCommand.self, TrainCommand.self, EvaluateCommand.self, DepthSweepCommand.self, LesionCommand.self, GatesCommand.self, BenchCommand.self]
     )
 
     /// Exit codes: 0 success (and --help/--version), 2 for a command line that cannot work (bad

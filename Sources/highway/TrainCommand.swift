@@ -52,8 +52,8 @@ struct TrainCommand: ParsableCommand {
     )
 
     @OptionGroup var network: NetworkOptions
-    @Option(help: "mnist, fashion-mnist or synthetic (generated; no files needed).") var dataset = "mnist"
-    @Option(help: "Directory holding the data set's IDX files (.gz or raw).") var data: String?
+    @Option(help: "mnist, fashion-mnist, cifar10, cifar100 or synthetic (generated; no files needed).") var dataset = "mnist"
+    @Option(help: "Directory holding the data set's files (MNIST family: IDX, .gz or raw; CIFAR: the binary version's .bin files).") var data: String?
     @Option(help: "Train on the first N training examples only.") var limit: Int?
     @Option(help: "Epochs to train.") var epochs = recipe.epochs
     @Option(name: .customLong("batch-size"), help: "Examples per step.") var batchSize = recipe.batchSize
@@ -97,12 +97,14 @@ struct TrainCommand: ParsableCommand {
     var outDirectory: String { out ?? "runs/\(network.model)\(network.depth)-\(dataset)-seed\(seed)" }
 
     func makeConfig() throws -> TrainingConfig {
-        TrainingConfig(network: try network.config(inputs: dataset == "synthetic" ? SyntheticTask(seed: seed).inputs : 784,
-                                                   classes: 10),
-                       dataset: dataset, dataDirectory: data, trainLimit: limit, epochs: epochs, batchSize: batchSize,
-                       optimizer: optimizer, learningRate: learningRate, momentum: momentum, nesterov: nesterov,
-                       weightDecay: weightDecay, schedule: schedule, gamma: gamma, decayEvery: decayEvery, seed: seed,
-                       threads: runtime.threads ?? 0, checkpointEvery: checkpointEvery)
+        let kind = DatasetKind(name: dataset)
+        let synthetic = SyntheticTask(seed: seed)
+        return TrainingConfig(network: try network.config(inputs: kind?.features ?? synthetic.inputs,
+                                                          classes: kind?.classes ?? synthetic.classes),
+                              dataset: dataset, dataDirectory: data, trainLimit: limit, epochs: epochs, batchSize: batchSize,
+                              optimizer: optimizer, learningRate: learningRate, momentum: momentum, nesterov: nesterov,
+                              weightDecay: weightDecay, schedule: schedule, gamma: gamma, decayEvery: decayEvery, seed: seed,
+                              threads: runtime.threads ?? 0, checkpointEvery: checkpointEvery)
     }
 
     func run() throws {

@@ -123,8 +123,14 @@ import Testing
         #expect(DatasetKind(name: "Fashion_MNIST") == .fashionMNIST)
         #expect(DatasetKind(name: "fashionmnist") == .fashionMNIST)
         #expect(DatasetKind(name: "cifar") == nil)
-        expectDataError(["'kmnist'", "mnist, fashion-mnist"]) { _ = try DatasetKind.named("kmnist") }
-        #expect(DatasetKind.fashionMNIST.classNames.count == 10)
+        #expect(DatasetKind(name: "CIFAR-100") == .cifar100)
+        #expect(DatasetKind(name: "cifar10") == .cifar10)
+        expectDataError(["'kmnist'", "mnist, fashion-mnist, cifar10, cifar100"]) { _ = try DatasetKind.named("kmnist") }
+        for kind in DatasetKind.allCases {
+            #expect(kind.classNames.count == kind.classes)
+            #expect(Set(kind.classNames).count == kind.classes)
+        }
+        #expect(DatasetKind.cifar100.features == 3072 && DatasetKind.mnist.features == 784)
     }
 
     @Test func datasetInitValidates() throws {

@@ -33,6 +33,6 @@ struct LesionTests {
         config.network = NetworkConfig(kind: .plain, inputSize: 64, classes: 10, depth: 3, width: 8)
         config.trainLimit = 200
         try Trainer(config: config, runDirectory: dir).run()
-        #expect(throws: Lesion.LesionError.self) { try Lesion.run(runDirectory: dir, dataDirectory: nil, split: "test") }
+        #expect(throws: ExperimentError.self) { try Lesion.run(runDirectory: dir, dataDirectory: nil, split: "test") }
     }
 }

@@ -117,4 +117,28 @@ struct TrainingTests {
         c = Self.config(); c.dataset = "cifar7"
         #expect(c.validationError()?.contains("cifar7") == true)
     }
+
+    /// `--dataset cifar100 --data DIR` for a user who has the official binary files: the network
+    /// gets 3072 inputs and 100 classes, and a run trains on them.
+    @Test func trainsOnCIFAR100Files() throws {
+        let root = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let data = root.appendingPathComponent("cifar-100-binary")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        for (name, n) in [("train.bin", 40), ("test.bin", 10)] {
+            var bytes: [UInt8] = []
+            for r in 0..<n { bytes += [UInt8(r % 20), UInt8(r * 37 % 100)] + (0..<3072).map { UInt8(truncatingIfNeeded: r * $0) } }
+            try Data(bytes).write(to: data.appendingPathComponent(name))
+        }
+        let kind = DatasetKind.cifar100
+        var config = Self.config(epochs: 1)
+        config.network = NetworkConfig(kind: .highway, inputSize: kind.features, classes: kind.classes, depth: 3, width: 8)
+        config.dataset = "cifar100"
+        config.dataDirectory = root.path
+        #expect(config.validationError() == nil)
+        let trainer = try Trainer(config: config, runDirectory: root.appendingPathComponent("run"))
+        #expect(trainer.data.train.count == 40 && trainer.data.test.features == 3072)
+        let summary = try trainer.run()
+        #expect(summary.epochs == 1 && summary.testLoss.isFinite)
+    }
 }

@@ -103,6 +103,48 @@ void hk_highway_forward(int isa, int act, long w, long n, float *z, const float 
 void hk_highway_backward(int isa, int act, long w, long n, const float *dy, const float *ht,
                          const float *x, float *dz, float *dx, float *dbias);
 
+/* dbias[j] += Σ_r dz[r, j] for dz rows × n (the bias gradient of a layer whose d(pre-activation)
+ * is dz). */
+void hk_column_sums(int isa, long rows, long n, const float *dz, float *dbias);
+
+/*
+ * Recurrent cells, one time step for a batch of b rows, elementwise part (PyTorch's gate order
+ * and formulas). gx holds the step's input projection x_t·W_ihᵀ and gh the recurrent one
+ * h_{t−1}·W_hhᵀ, both without bias; b_ih, b_hh are the biases (G·h each). Every state is b × h.
+ *
+ * LSTM, gx and gh b × 4h, gates i, f, g, o:
+ *   i = σ(.), f = σ(.), g = tanh(.), o = σ(.)   (each . = gx + b_ih + gh + b_hh)
+ *   c = f·c_prev + i·g,  h = o·tanh(c)
+ * On return gx holds the activated gates [i | f | g | o], which the backward needs with c.
+ */
+void hk_lstm_forward_step(int isa, long b, long h, float *gx, const float *gh, const float *b_ih,
+                          const float *b_hh, const float *c_prev, float *c, float *h_out);
+/*
+ * LSTM backward of one step. dh (b × h) is d(loss)/dh_t through the recurrence; dy (b × h, may be
+ * NULL) the gradient arriving from this step's output, added to it. dc (b × h) holds d/dc_t on
+ * entry and d/dc_{t−1} on return. dgates (b × 4h) receives d(pre-activation) of [i | f | g | o];
+ * the caller adds dgates·W_hh into d/dh_{t−1} with a GEMM.
+ */
+void hk_lstm_backward_step(int isa, long b, long h, const float *gates, const float *c,
+                           const float *c_prev, const float *dy, const float *dh, float *dc,
+                           float *dgates);
+/*
+ * GRU, gx and gh b × 3h, gates r, z, n:
+ *   r = σ(gx_r + b_ir + gh_r + b_hr),  z = σ(gx_z + b_iz + gh_z + b_hz)
+ *   hn = gh_n + b_hn,  n = tanh(gx_n + b_in + r·hn),  h = (1 − z)·n + z·h_prev
+ * On return gx holds [r | z | n] and hn (b × h) the recurrent part of n, which the backward needs.
+ */
+void hk_gru_forward_step(int isa, long b, long h, float *gx, const float *gh, const float *b_ih,
+                         const float *b_hh, const float *h_prev, float *hn, float *h_out);
+/*
+ * GRU backward of one step. dh (b × h): d/dh_t through the recurrence on entry (dy, may be NULL,
+ * added to it); on return the direct part of d/dh_{t−1}, dh·z (the caller adds dgh·W_hh).
+ * dgx (b × 3h) receives d/d(gx) = [dr | dz | dn] and dgh (b × 3h) d/d(gh) = [dr | dz | dn·r],
+ * where dr, dz, dn are d(pre-activation).
+ */
+void hk_gru_backward_step(int isa, long b, long h, const float *gates, const float *hn,
+                          const float *h_prev, const float *dy, float *dh, float *dgx, float *dgh);
+
 /* dst (cols × rows, leading dimension ldd) = srcᵀ, src (rows × cols, leading dimension lds). */
 void hk_transpose(long rows, long cols, const float *src, long lds, float *dst, long ldd);
 

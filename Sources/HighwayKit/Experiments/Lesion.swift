@@ -23,24 +23,12 @@ public enum Lesion {
         public var layers: [Point]
     }
 
-    public enum LesionError: Error, CustomStringConvertible {
-        case notHighway(String)
-        public var description: String {
-            switch self {
-            case .notHighway(let m): "lesion needs a highway network: \(m)"
-            }
-        }
-    }
-
     /// Lesions every highway layer of the run in `runDirectory` in turn and writes `lesion.json`,
     /// `lesion.svg` and `lesion.png` there. `progress` is called after each layer.
     public static func run(runDirectory: URL, dataDirectory: String?, split: String,
                            progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws -> Result {
         let trainer = try Trainer.reopening(runDirectory, dataDirectory: dataDirectory)
-        let layers = trainer.network.highwayLayers
-        guard !layers.isEmpty else {
-            throw LesionError.notHighway("\(runDirectory.path) holds a \(trainer.config.network.kind) network")
-        }
+        let layers = try ExperimentError.highwayLayers(of: trainer, study: "lesion")
         let set = split == "train" ? trainer.data.train : trainer.data.test
         func measure(_ layer: Int) -> Point {
             let (loss, accuracy) = trainer.evaluate(set)

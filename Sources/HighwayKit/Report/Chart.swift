@@ -255,14 +255,21 @@ public struct Figure {
     public var height: Int
     /// Give all line panels the same y range (the union of their data), so they compare at a glance.
     public var shareY: Bool
+    /// Panels per row; more panels wrap into further rows.
+    public var columns: Int
 
-    /// `width` defaults to 600 per panel, `height` to 500.
-    public init(title: String, panels: [Panel], width: Int? = nil, height: Int = 500, shareY: Bool = false) {
+    /// `columns` defaults to all panels in one row; `width` to 600 per column, `height` to 500 per
+    /// row (plus the title).
+    public init(title: String, panels: [Panel], columns: Int? = nil, width: Int? = nil, height: Int? = nil,
+                shareY: Bool = false) {
         precondition(!panels.isEmpty, "a Figure needs at least one panel")
+        let columns = min(max(columns ?? panels.count, 1), panels.count)
+        let rows = (panels.count + columns - 1) / columns
         self.title = title
         self.panels = panels
-        self.width = width ?? 600 * panels.count
-        self.height = height
+        self.columns = columns
+        self.width = width ?? 600 * columns
+        self.height = height ?? (rows == 1 ? 500 : 40 + 460 * rows)
         self.shareY = shareY
     }
 

@@ -115,10 +115,14 @@ enum ChartLayout {
             top = 14 + th + 12
         }
         let shared: ClosedRange<Double>? = figure.shareY ? sharedYRange(figure.panels) : nil
-        let panelWidth = w / Double(figure.panels.count)
+        // panels fill a grid row by row: `columns` wide, as many rows as needed
+        let columns = figure.columns
+        let rows = (figure.panels.count + columns - 1) / columns
+        let panelWidth = w / Double(columns), panelHeight = (h - top) / Double(rows)
         for (i, panel) in figure.panels.enumerated() {
-            let region = SceneRect(x: (Double(i) * panelWidth).rounded(), y: top,
-                                   width: panelWidth.rounded(.down), height: h - top)
+            let region = SceneRect(x: (Double(i % columns) * panelWidth).rounded(),
+                                   y: (top + Double(i / columns) * panelHeight).rounded(),
+                                   width: panelWidth.rounded(.down), height: panelHeight.rounded(.down))
             if let heat = panel.heatMap {
                 layoutHeatMap(panel, heat, in: region, into: &scene)
             } else {

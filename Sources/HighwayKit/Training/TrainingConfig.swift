@@ -82,7 +82,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         if threads < 0 { return "--threads must be at least 1" }
         if checkpointEvery < 0 { return "--checkpoint-every must be ≥ 0" }
         if dataset != "synthetic" && DatasetKind(name: dataset) == nil {
-            return "unknown data set '\(dataset)': expected mnist, fashion-mnist or synthetic"
+            return "unknown data set '\(dataset)': expected \(DatasetKind.allCases.map(\.rawValue).joined(separator: ", ")) or synthetic"
         }
         return nil
     }
@@ -118,7 +118,7 @@ extension TrainingConfig {
     public func checkDataFiles() throws {
         guard dataset != "synthetic" else { return }
         let kind = try DatasetKind.named(dataset)
-        _ = try MNISTFamily.files(of: kind, in: resolvedDataDirectory ?? kind.defaultDirectory)
+        try kind.checkFiles(in: resolvedDataDirectory ?? kind.defaultDirectory)
     }
 }
 
@@ -136,7 +136,7 @@ public struct DataSplits: Sendable {
         } else {
             let kind = try DatasetKind.named(config.dataset)
             let dir = config.dataDirectory.map { URL(fileURLWithPath: $0) } ?? kind.defaultDirectory
-            let (train, test) = try MNISTFamily.load(kind, directory: dir)
+            let (train, test) = try kind.load(directory: dir)
             splits = DataSplits(train: train, test: test)
         }
         if let n = config.trainLimit, n < splits.train.count { splits.train = splits.train.prefix(n) }

@@ -1,0 +1,95 @@
+// Times steady-state SGD steps of an LSTM: the workload behind `highway bench lstm-step` and the
+// PyTorch comparison (Scripts/compare_lstm_step.py runs the same step with nn.LSTM).
+//
+// One step = LSTM forward over the whole sequence (batch-first), mean squared error of the output
+// against a fixed random target, backward through time, SGD update (lr 0.01), on one fixed random
+// batch. The input needs no gradient (as in PyTorch, where it does not require grad). Warm-up
+// steps first; the step runs on the raw-buffer pair and one workspace, so it allocates nothing.
+
+import Foundation
+import HighwayNN
+import HighwayTensor
+
+public struct LSTMStepBenchmark: Sendable {
+    public var inputSize: Int
+    public var hiddenSize: Int
+    public var layers: Int
+    public var steps: Int
+    public var batchSize: Int
+    public var iterations: Int
+    public var warmup: Int
+
+    public init(inputSize: Int = 128, hiddenSize: Int = 128, layers: Int = 1, steps: Int = 50, batchSize: Int = 32,
+                iterations: Int = 100, warmup: Int = 10) {
+        self.inputSize = inputSize
+        self.hiddenSize = hiddenSize
+        self.layers = layers
+        self.steps = steps
+        self.batchSize = batchSize
+        self.iterations = iterations
+        self.warmup = warmup
+    }
+
+    public struct Result: Sendable {
+        public var medianSeconds: Double
+        public var minSeconds: Double
+        public var samples: Int
+        public var samplesPerSecond: Double
+        public var loss: Float
+    }
+
+    /// A network, its workspace and a batch, built once; `step()` is one training step.
+    public final class State {
+        public let lstm: LSTM
+        let sgd: SGD
+        let workspace: RecurrentWorkspace
+        let x: Tensor, target: Tensor
+        let y: FloatBuffer, dy: FloatBuffer
+
+        public init(_ b: LSTMStepBenchmark) throws {
+            var rng = SeededGenerator(seed: 1)
+            lstm = LSTM(name: "lstm", inputSize: b.inputSize, hiddenSize: b.hiddenSize, layers: b.layers, rng: &rng)
+            sgd = try SGD(learningRate: 0.01)
+            workspace = lstm.makeWorkspace(batch: b.batchSize, steps: b.steps)
+            x = .uniform(shape: [b.batchSize, b.steps, b.inputSize], in: -1..<1, rng: &rng)
+            target = .uniform(shape: [b.batchSize, b.steps, b.hiddenSize], in: -1..<1, rng: &rng)
+            y = FloatBuffer(count: target.count)
+            dy = FloatBuffer(count: target.count)
+        }
+
+        /// One SGD step; returns the loss before the update.
+        @discardableResult
+        public func step() -> Float {
+            for p in lstm.parameters { p.zeroGrad() }
+            lstm.forward(x: x.unsafePointer, output: y.base, workspace: workspace)
+            // loss = mean((y − target)²)  ⇒  dy = 2·(y − target) / n
+            let n = target.count, t = target.unsafePointer, scale = 2 / Float(n)
+            var loss: Float = 0
+            for i in 0..<n {
+                let d = y.base[i] - t[i]
+                loss += d * d
+                dy.base[i] = scale * d
+            }
+            lstm.backward(dOutput: dy.base, dx: nil, workspace: workspace)
+            sgd.step(lstm.parameters)
+            return loss / Float(n)
+        }
+    }
+
+    public func run() throws -> Result {
+        let state = try State(self)
+        for _ in 0..<warmup { state.step() }
+        var times: [Double] = []
+        times.reserveCapacity(iterations)
+        var loss: Float = 0
+        for _ in 0..<iterations {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            loss = state.step()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+        }
+        times.sort()
+        let median = times[times.count / 2]
+        return Result(medianSeconds: median, minSeconds: times[0], samples: times.count,
+                      samplesPerSecond: Double(batchSize) / median, loss: loss)
+    }
+}

@@ -1,0 +1,178 @@
+import Foundation
+import HighwayNN
+import HighwayTensor
+import Testing
+
+/// Finite-difference checks of the LSTM's and GRU's backward through time (inputs, initial states,
+/// every weight and bias; 1 and 2 layers; every kernel variant this CPU runs), the shape errors of
+/// their tape wrappers, and a golden comparison with PyTorch (Scripts/make_rnn_golden.py).
+@Suite("Recurrent layers")
+struct RecurrentTests {
+    static func uniform(_ shape: [Int], seed: UInt64) -> Tensor {
+        var rng = SeededGenerator(seed: seed)
+        return .uniform(shape: shape, in: -1..<1, rng: &rng)
+    }
+
+    /// Every output of a call as one row, so a single check covers output, h_n and c_n.
+    static func flat(_ tape: Tape, _ parts: [Variable]) throws -> Variable {
+        try tape.concat(parts.map { try tape.reshape($0, to: [1, -1]) })
+    }
+
+    @Test("LSTM gradient check: input, h0, c0, every weight and bias", arguments: [1, 2])
+    func lstm(layers: Int) throws {
+        let (batch, steps, input, hidden) = (2, 4, 3, 5)
+        for variant in KernelVariant.supported {
+            var rng = SeededGenerator(seed: 21)
+            let lstm = LSTM(name: "lstm", inputSize: input, hiddenSize: hidden, layers: layers, rng: &rng)
+            lstm.variant = variant
+            let x = Self.uniform([batch, steps, input], seed: 1)
+            let h0 = Self.uniform([layers, batch, hidden], seed: 2), c0 = Self.uniform([layers, batch, hidden], seed: 3)
+            let report = try GradientCheck.check(inputs: [x, h0, c0], parameters: lstm.parameters, step: 1e-2) { tape, v in
+                let r = try lstm(v[0], h0: v[1], c0: v[2])
+                return try Self.flat(tape, [r.output, r.hidden, r.cell])
+            }
+            #expect(report.passed, "\(variant) layers=\(layers): \(report)")
+            #expect(report.checked == x.count + 2 * h0.count + lstm.parameters.reduce(0) { $0 + $1.value.count })
+        }
+    }
+
+    @Test("GRU gradient check: input, h0, every weight and bias", arguments: [1, 2])
+    func gru(layers: Int) throws {
+        let (batch, steps, input, hidden) = (2, 4, 3, 5)
+        for variant in KernelVariant.supported {
+            var rng = SeededGenerator(seed: 22)
+            let gru = GRU(name: "gru", inputSize: input, hiddenSize: hidden, layers: layers, rng: &rng)
+            gru.variant = variant
+            let x = Self.uniform([batch, steps, input], seed: 4)
+            let h0 = Self.uniform([layers, batch, hidden], seed: 5)
+            let report = try GradientCheck.check(inputs: [x, h0], parameters: gru.parameters, step: 1e-2) { tape, v in
+                let r = try gru(v[0], h0: v[1])
+                return try Self.flat(tape, [r.output, r.hidden])
+            }
+            #expect(report.passed, "\(variant) layers=\(layers): \(report)")
+        }
+    }
+
+    @Test("without h0/c0 the states start at zero, and only the output may carry the loss")
+    func defaultsAndPartialUse() throws {
+        var rng = SeededGenerator(seed: 23)
+        let lstm = LSTM(name: "l", inputSize: 3, hiddenSize: 17, layers: 2, rng: &rng)   // 17: a partial vector
+        let gru = GRU(name: "g", inputSize: 3, hiddenSize: 17, rng: &rng)
+        let x = Self.uniform([3, 5, 3], seed: 6)
+        let zeros = Tensor.zeros([2, 3, 17])
+        let tape = Tape()
+        let a = try lstm(tape.constant(x)).output.value
+        let b = try lstm(tape.constant(x), h0: tape.constant(zeros), c0: tape.constant(zeros)).output.value
+        #expect(a == b)
+        let r1 = try GradientCheck.check(inputs: [x], parameters: lstm.parameters) { _, v in try lstm(v[0]).output }
+        #expect(r1.passed, "LSTM output only: \(r1)")
+        let r2 = try GradientCheck.check(inputs: [x], parameters: gru.parameters) { _, v in try gru(v[0]).hidden }
+        #expect(r2.passed, "GRU h_n only: \(r2)")
+    }
+
+    @Test("state_dict names and shapes are PyTorch's")
+    func names() {
+        var rng = SeededGenerator(seed: 24)
+        let lstm = LSTM(name: "rnn", inputSize: 5, hiddenSize: 7, layers: 2, rng: &rng)
+        #expect(lstm.parameters.map(\.name) == ["rnn.weight_ih_l0", "rnn.weight_hh_l0", "rnn.bias_ih_l0", "rnn.bias_hh_l0",
+                                                "rnn.weight_ih_l1", "rnn.weight_hh_l1", "rnn.bias_ih_l1", "rnn.bias_hh_l1"])
+        #expect(lstm.parameters.map(\.shape) == [[28, 5], [28, 7], [28], [28], [28, 7], [28, 7], [28], [28]])
+        let gru = GRU(name: "", inputSize: 5, hiddenSize: 7, rng: &rng)
+        #expect(gru.parameters.map(\.name) == ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"])
+        #expect(gru.parameters.map(\.shape) == [[21, 5], [21, 7], [21], [21]])
+        let bound = 1 / Float(7).squareRoot()
+        #expect(lstm.parameters.allSatisfy { $0.value.scalars.allSatisfy { abs($0) <= bound } })
+        #expect(lstm.summary == "LSTM(5 → 7, 2 layers)" && gru.summary == "GRU(5 → 7)")
+    }
+
+    @Test("shape errors throw and name the layer")
+    func shapeErrors() throws {
+        var rng = SeededGenerator(seed: 25)
+        let lstm = LSTM(name: "l", inputSize: 3, hiddenSize: 4, layers: 2, rng: &rng)
+        let gru = GRU(name: "g", inputSize: 3, hiddenSize: 4, rng: &rng)
+        let tape = Tape()
+        let x = tape.constant(.zeros([2, 5, 3]))
+        for bad in [[2, 5, 4], [10, 3], [2, 0, 3], [0, 5, 3]] {
+            #expect(throws: TensorError.self) { try lstm(tape.constant(.zeros(bad))) }
+            #expect(throws: TensorError.self) { try gru(tape.constant(.zeros(bad))) }
+        }
+        #expect(throws: TensorError.self) { try lstm(x, h0: tape.constant(.zeros([1, 2, 4]))) }        // one layer short
+        #expect(throws: TensorError.self) { try lstm(x, c0: tape.constant(.zeros([2, 3, 4]))) }        // batch 3, not 2
+        #expect(throws: TensorError.self) { try gru(x, h0: tape.constant(.zeros([1, 2, 5]))) }         // hidden 5, not 4
+        do {
+            _ = try lstm(tape.constant(.zeros([2, 5, 4])))
+            Issue.record("no error")
+        } catch let e as TensorError {
+            #expect(e.description.contains("LSTM(3 → 4, 2 layers)") && e.description.contains("[batch, steps, 3]"), "\(e)")
+        }
+    }
+
+    @Test("the raw-buffer pair matches the tape and reuses one workspace")
+    func rawPair() throws {
+        var rng = SeededGenerator(seed: 26)
+        let lstm = LSTM(name: "l", inputSize: 4, hiddenSize: 6, layers: 2, rng: &rng)
+        let x = Self.uniform([3, 7, 4], seed: 7)
+        let tape = Tape()
+        let expected = try lstm(tape.constant(x)).output.value
+        let ws = lstm.makeWorkspace(batch: 3, steps: 7)
+        var out = Tensor.zeros([3, 7, 6])
+        for _ in 0..<2 { lstm.forward(x: x.unsafePointer, output: out.unsafeMutablePointer(), workspace: ws) }
+        #expect(out == expected)
+    }
+
+    // ---- golden values from PyTorch ------------------------------------------------------------
+
+    static let goldenURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("Resources/rnn_golden.safetensors")
+
+    /// |ours − torch| ≤ 1e-5·max(|ours|, |torch|) + 1e-6 for every element.
+    static func close(_ a: Tensor, _ b: Tensor?, _ what: String) {
+        guard let b else { Issue.record("\(what): missing from the golden file"); return }
+        #expect(a.shape == b.shape, "\(what): shape \(a.shape) vs \(b.shape)")
+        guard a.shape == b.shape else { return }
+        var worst = 0.0, at = 0
+        for i in 0..<a.count {
+            let x = Double(a[flat: i]), y = Double(b[flat: i])
+            let err = abs(x - y) / (1e-5 * max(abs(x), abs(y)) + 1e-6)
+            if !(err <= worst) { worst = err; at = i }
+        }
+        #expect(worst <= 1, "\(what): element \(at): ours \(a[flat: at]), PyTorch \(b[flat: at])")
+    }
+
+    @Test("LSTM and GRU match PyTorch: outputs, final states and gradients", arguments: ["lstm", "gru"])
+    func golden(_ kind: String) throws {
+        let file = try SafeTensors.read(Self.goldenURL)
+        let x = try #require(file["\(kind).input"]), h0 = try #require(file["\(kind).h0"])
+        let r = try #require(file["\(kind).loss_weights"])   // loss = Σ output · R
+        let (batch, steps, input) = (x.shape[0], x.shape[1], x.shape[2])
+        let (layers, hidden) = (h0.shape[0], h0.shape[2])
+        var rng = SeededGenerator(seed: 1)
+        let isLSTM = kind == "lstm"
+        let lstm = LSTM(name: kind, inputSize: input, hiddenSize: hidden, layers: layers, rng: &rng)
+        let gru = GRU(name: kind, inputSize: input, hiddenSize: hidden, layers: layers, rng: &rng)
+        let params = isLSTM ? lstm.parameters : gru.parameters
+        for p in params { p.value = try #require(file[p.name], "\(p.name)"); p.zeroGrad() }
+        for variant in KernelVariant.supported {
+            lstm.variant = variant; gru.variant = variant
+            for p in params { p.zeroGrad() }
+            let tape = Tape()
+            let xv = tape.variable(x), h0v = tape.variable(h0)
+            let out: Variable, hn: Variable, cn: Variable?
+            let c0 = file["lstm.c0"] ?? .zeros(h0.shape), c0v = tape.variable(c0)
+            if isLSTM {
+                (out, hn, cn) = try lstm(xv, h0: h0v, c0: c0v)
+            } else {
+                (out, hn) = try gru(xv, h0: h0v); cn = nil
+            }
+            #expect(out.shape == [batch, steps, hidden])
+            Self.close(out.value, file["\(kind).output"], "\(variant) \(kind) output")
+            Self.close(hn.value, file["\(kind).h_n"], "\(variant) \(kind) h_n")
+            if let cn { Self.close(cn.value, file["lstm.c_n"], "\(variant) lstm c_n") }
+            try tape.backward(out, seed: r)
+            Self.close(tape.gradient(of: xv) ?? .zeros(x.shape), file["\(kind).grad.input"], "\(variant) \(kind) d input")
+            Self.close(tape.gradient(of: h0v) ?? .zeros(h0.shape), file["\(kind).grad.h0"], "\(variant) \(kind) d h0")
+            if isLSTM { Self.close(tape.gradient(of: c0v) ?? .zeros(c0.shape), file["lstm.grad.c0"], "\(variant) lstm d c0") }
+            for p in params { Self.close(p.grad, file["\(kind).grad." + String(p.name.dropFirst(kind.count + 1))], "\(variant) d \(p.name)") }
+        }
+    }
+}
