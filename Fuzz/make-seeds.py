@@ -128,7 +128,19 @@ def checkpoint_seeds():
     put("FuzzCheckpoint", "mismatch.safetensors", safetensors(tensors))
 
 
+def cifar_seeds():
+    # FuzzCIFAR parses inputs whose first byte is even as CIFAR-10 (1 label byte + 3072 pixels per
+    # record), odd as CIFAR-100 (coarse label < 20, fine label < 100, 3072 pixels)
+    pixels = bytes((i * 7 + i // 32) % 256 for i in range(3072))
+    cifar10 = b"".join(bytes([label]) + pixels for label in [4, 1])             # 2 records, first label even
+    cifar100 = b"".join(bytes([coarse, fine]) + pixels for coarse, fine in [(3, 41), (19, 99)])
+    put("FuzzCIFAR", "cifar10-2.bin", cifar10)
+    put("FuzzCIFAR", "cifar100-2.bin", cifar100)
+    put("FuzzCIFAR", "cifar10-2.bin.gz", gz(cifar10))
+
+
 def main():
+    cifar_seeds()
     idx_seeds()
     gzip_seeds()
     safetensors_seeds()

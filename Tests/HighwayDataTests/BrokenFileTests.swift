@@ -64,6 +64,34 @@ import Testing
         }
     }
 
+    /// CIFAR binary files (no header: every record's label bytes are flipped, and the file cut at
+    /// every 97th byte, which leaves a partial record). A flipped label that stays in range is a
+    /// valid file; one out of range must be refused, naming the record's byte offset.
+    @Test(arguments: [DatasetKind.cifar10, .cifar100])
+    func cifarBattery(kind: DatasetKind) throws {
+        let labelBytes = kind == .cifar100 ? 2 : 1
+        let record = labelBytes + CIFAR.pixelBytes
+        let pixels = (0..<CIFAR.pixelBytes).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ $0 >> 5) }
+        var valid: [UInt8] = []
+        for r in 0..<3 { valid += (kind == .cifar100 ? [UInt8(r * 6), UInt8(r * 40)] : [UInt8(r * 4)]) + pixels }
+        let battery = BrokenFileBattery(name: "\(kind.rawValue).bin", valid: valid, headerLength: labelBytes,
+                                        extraFlipRanges: [record..<(record + labelBytes), (2 * record)..<(2 * record + labelBytes)]) {
+            _ = try CIFAR.parse($0, kind: kind, path: $1)
+        }
+        let (rejected, accepted) = battery.run()
+        #expect(rejected > 0)
+        for (position, mask) in accepted {
+            let value = Int(valid[position] ^ mask)
+            let isFine = position % record == labelBytes - 1
+            #expect(value < (isFine ? kind.classes : 20), "label byte \(position) flipped to \(value) accepted")
+        }
+        var bad = valid
+        bad[2 * record + labelBytes - 1] = 200
+        expectDataError(["bad.bin", "at byte \(2 * record + labelBytes - 1)", "record 2", "label 200"]) {
+            _ = try CIFAR.parse(bad, kind: kind, path: "bad.bin")
+        }
+    }
+
     /// Through MNISTFamily.split: images and labels that disagree, wrong ranks, labels ≥ 10.
     @Test func splitRejectsLiesBetweenFiles() throws {
         let images = try IDX.parse(tinyImages(5, rows: 3, cols: 3), path: "img")
