@@ -63,10 +63,19 @@ struct DepthSweepCommand: ParsableCommand {
     }
 
     func validate() throws {
-        if let e = try sweep().validationError() { throw ValidationError(e + ".") }
+        let s = try sweep()
+        if let e = s.validationError() { throw ValidationError(e + ".") }
+        if let d = s.depths.first(where: { $0 > NetworkConfig.maxDepth }) {
+            throw ValidationError("--depths: \(d) is more than \(NetworkConfig.maxDepth) layers; use smaller depths.")
+        }
     }
 
     func run() throws {
+        // paths here, not in validate(): see TrainCommand.checkPaths
+        var data = TrainingConfig.defaultRecipe(dataDirectory: self.data)
+        data.dataset = dataset
+        try validating(fix: "or give the right directory with --data") { try data.checkDataFiles() }
+        try validateOutputDirectory(out, option: "--out")
         try runtime.apply()
         let s = try sweep()
         var bar: LoopProgress?
