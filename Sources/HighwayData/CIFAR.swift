@@ -47,6 +47,29 @@ public enum CIFAR {
         guard kind == .cifar10 || kind == .cifar100 else {
             throw DataError.invalidArgument(name: "CIFAR.load kind", value: kind.rawValue, expected: "cifar10 or cifar100")
         }
+        let (trainURLs, testURLs) = try files(of: kind, in: directory)
+        func split(_ urls: [URL], _ name: String) throws -> ImageDataset {
+            var pixels: [Float] = []
+            var labels: [Int32] = []
+            for url in urls {
+                let part = try parse(Gzip.readFile(atPath: url.path, maxBytes: maxFileBytes), kind: kind, path: url.path)
+                pixels += part.pixels
+                labels += part.labels
+            }
+            return ImageDataset(unchecked: "\(kind.rawValue)-\(name)", imageShape: imageShape,
+                                classes: kind.classes, pixels: pixels, labels: labels)
+        }
+        return try (split(trainURLs, "train"), split(testURLs, "test"))
+    }
+
+    /// The files of each split of `kind` in `directory` (or in the archive folder inside it), each
+    /// `NAME` or `NAME.gz`, without reading them: what a command line checks before a run starts.
+    /// - Throws: ``DataError/directoryNotFound(path:expected:hint:)`` or
+    ///   ``DataError/missingFile(directory:tried:hint:)``, with how to get the files.
+    public static func files(of kind: DatasetKind, in directory: URL) throws -> (train: [URL], test: [URL]) {
+        guard kind == .cifar10 || kind == .cifar100 else {
+            throw DataError.invalidArgument(name: "CIFAR kind", value: kind.rawValue, expected: "cifar10 or cifar100")
+        }
         let (trainNames, testNames) = files(kind)
         let fm = FileManager.default
         var isDir: ObjCBool = false
@@ -63,19 +86,7 @@ public enum CIFAR {
             }
             throw DataError.missingFile(directory: root.path, tried: tried, hint: kind.installHint)
         }
-        func split(_ names: [String], _ name: String) throws -> ImageDataset {
-            var pixels: [Float] = []
-            var labels: [Int32] = []
-            for n in names {
-                let url = try locate(n)
-                let part = try parse(Gzip.readFile(atPath: url.path, maxBytes: maxFileBytes), kind: kind, path: url.path)
-                pixels += part.pixels
-                labels += part.labels
-            }
-            return ImageDataset(unchecked: "\(kind.rawValue)-\(name)", imageShape: imageShape,
-                                classes: kind.classes, pixels: pixels, labels: labels)
-        }
-        return try (split(trainNames, "train"), split(testNames, "test"))
+        return (try trainNames.map(locate), try testNames.map(locate))
     }
 
     /// Parses the bytes of one CIFAR binary file; `path` names it in errors.

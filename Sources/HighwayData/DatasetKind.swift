@@ -105,6 +105,15 @@ public enum DatasetKind: String, CaseIterable, Sendable {
         }
     }
 
+    /// Checks, without reading them, that this data set's files are in `directory`.
+    /// - Throws: ``DataError`` naming the directory or the missing file, and how to get the files.
+    public func checkFiles(in directory: URL) throws {
+        switch self {
+        case .mnist, .fashionMNIST: _ = try MNISTFamily.files(of: self, in: directory)
+        case .cifar10, .cifar100: _ = try CIFAR.files(of: self, in: directory)
+        }
+    }
+
     /// The train and test sets from `directory`, with the reader this kind needs.
     /// - Throws: ``DataError`` naming the directory or file.
     public func load(directory: URL) throws -> (train: ImageDataset, test: ImageDataset) {

@@ -43,6 +43,16 @@ public enum IDX {
         try parse(Gzip.readFile(atPath: url.path, maxBytes: maxBytes), path: url.path)
     }
 
+    /// Parses the bytes of an IDX file held in memory, inflating them first if they are gzip
+    /// (what ``read(_:maxBytes:)`` does with a file's bytes); `path` names the source in errors.
+    /// - Parameter maxBytes: the most decompressed bytes accepted (nil: no limit).
+    /// - Throws: ``DataError`` naming `path`.
+    public static func decode(_ bytes: [UInt8], path: String, maxBytes: Int? = nil) throws -> IDXArray {
+        if Gzip.isGzip(bytes) { return try parse(Gzip.decompress(bytes, path: path, maxBytes: maxBytes), path: path) }
+        if let maxBytes, bytes.count > maxBytes { throw DataError.tooLarge(path: path, limit: maxBytes) }
+        return try parse(bytes, path: path)
+    }
+
     /// Parses the bytes of an IDX file (already decompressed); `path` names the file in errors.
     /// - Throws: ``DataError/invalidFormat(path:offset:message:)`` for a bad magic, type, ndims or
     ///   dimension, ``DataError/sizeMismatch(path:expected:actual:detail:)`` when the header's sizes

@@ -41,6 +41,13 @@ struct BenchGEMMCommand: ParsableCommand {
         for (name, value) in [("--m", m), ("--n", n), ("--k", k)] where value < 1 {
             throw ValidationError("\(name) must be at least 1, got \(value).")
         }
+        // each of A, B and C must fit in memory: at most 2^28 Floats (1 GiB) apiece
+        for (name, rows, cols) in [("A", m, k), ("B", k, n), ("C", m, n)] {
+            let (count, overflow) = rows.multipliedReportingOverflow(by: cols)
+            if overflow || count > 1 << 28 {
+                throw ValidationError("--m, --n and --k make \(name) \(rows)×\(cols), more than 2^28 Floats (1 GiB); use smaller sizes.")
+            }
+        }
         if repeats < 1 { throw ValidationError("--repeats must be at least 1, got \(repeats).") }
         if !(minTime >= 0 && minTime.isFinite) {
             throw ValidationError("--min-time must be a finite number of seconds ≥ 0, got \(minTime).")

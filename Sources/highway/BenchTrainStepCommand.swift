@@ -28,6 +28,14 @@ struct BenchTrainStepCommand: ParsableCommand {
         if width < 1 || depth < 1 || batchSize < 1 || steps < 1 {
             throw ValidationError("--width, --depth, --batch-size and --steps must be at least 1.")
         }
+        let config = NetworkConfig(kind: try parseModel(model), inputSize: 784, classes: 10, depth: depth, width: width)
+        if let e = config.validationError() { throw ValidationError(e + ".") }
+        // the activations of one step: depth × batch × (3 × width) Floats
+        let (a, o1) = depth.multipliedReportingOverflow(by: batchSize)
+        let (b, o2) = a.multipliedReportingOverflow(by: 3 * width)
+        if o1 || o2 || b > 1 << 28 {
+            throw ValidationError("--depth × --batch-size × --width need more than 2^28 Floats (1 GiB) of activations; use smaller sizes.")
+        }
     }
 
     func run() throws {

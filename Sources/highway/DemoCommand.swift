@@ -25,9 +25,19 @@ struct DemoCommand: ParsableCommand {
     func validate() throws {
         if depth < 2 { throw ValidationError("--depth must be at least 2, got \(depth).") }
         if epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs).") }
+        if let e = NetworkConfig(kind: .plain, inputSize: 784, classes: 10, depth: depth, width: 71).validationError() {
+            throw ValidationError(e + ".")
+        }
     }
 
     func run() throws {
+        // paths here, not in validate(): see TrainCommand.checkPaths
+        if let data {
+            try validating(fix: "or leave out --data to use the generated task") {
+                _ = try MNISTFamily.files(of: .mnist, in: URL(fileURLWithPath: data))
+            }
+        }
+        try validateOutputDirectory(out, option: "--out")
         try runtime.apply()
         var demo = Demo(outputDirectory: URL(fileURLWithPath: out))
         demo.depth = depth

@@ -63,10 +63,19 @@ struct DepthSweepCommand: ParsableCommand {
     }
 
     func validate() throws {
-        if let e = try sweep().validationError() { throw ValidationError(e + ".") }
+        let s = try sweep()
+        if let e = s.validationError() { throw ValidationError(e + ".") }
+        if let d = s.depths.first(where: { $0 > NetworkConfig.maxDepth }) {
+            throw ValidationError("--depths: \(d) is more than \(NetworkConfig.maxDepth) layers; use smaller depths.")
+        }
     }
 
     func run() throws {
+        // paths here, not in validate(): see TrainCommand.checkPaths
+        var data = TrainingConfig.defaultRecipe(dataDirectory: self.data)
+        data.dataset = dataset
+        try validating(fix: "or give the right directory with --data") { try data.checkDataFiles() }
+        try validateOutputDirectory(out, option: "--out")
         try runtime.apply()
         let s = try sweep()
         var bar: LoopProgress?
@@ -87,7 +96,8 @@ struct DepthSweepCommand: ParsableCommand {
             }
         }
         bar?.finish()
-        print(String(format: "%d runs in %.0f s; final training loss per model and depth (%@, %d epochs):", r.cells.reduce(0) { $0 + $1.runs.count }, r.seconds, r.dataset, r.epochs))
+        print(String(format: "%d runs, %.0f s of training (%.0f s in this invocation); final training loss per model and depth (%@, %d epochs):",
+                     r.cells.reduce(0) { $0 + $1.runs.count }, r.trainingSeconds, r.wallSeconds, r.dataset, r.epochs))
         print(" model    │ depth │ width │ best loss │ setting │ mean of best │ test acc (best)")
         for c in r.cells {
             print(" " + c.model.padding(toLength: 8, withPad: " ", startingAt: 0) + String(format: " │ %5d │ %5d │ %9.4g │ %7d │ %12.4g │ %6.2f%%", c.depth, c.width,

@@ -18,6 +18,8 @@ struct EvaluateCommand: ParsableCommand {
     }
 
     func run() throws {
+        try validateRunDirectory(runDirectory)   // paths here, not in validate(): see TrainCommand.checkPaths
+        try validateRunData(runDirectory, data: data)
         try runtime.apply()
         let r = try Evaluation.run(runDirectory: URL(fileURLWithPath: runDirectory), dataDirectory: data, split: split)
         print(String(format: "%@ %@: accuracy %.2f%%, loss %.4f (%d examples) → %@", runDirectory, split,

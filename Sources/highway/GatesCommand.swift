@@ -31,6 +31,8 @@ struct GatesCommand: ParsableCommand {
     }
 
     func run() throws {
+        try validateRunDirectory(runDirectory)   // paths here, not in validate(): see TrainCommand.checkPaths
+        try validateRunData(runDirectory, data: data)
         try runtime.apply()
         var bar: LoopProgress?
         let r = try Gates.run(runDirectory: URL(fileURLWithPath: runDirectory), dataDirectory: data, split: split,

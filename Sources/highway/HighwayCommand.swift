@@ -47,7 +47,8 @@ struct HighwayCommand: ParsableCommand {
             try command.run()
         } catch {
             if exitCode(for: error) == .validationFailure {
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                // one line, the message with its fix (the usage text would bury it)
+                FileHandle.standardError.write(Data(("Error: " + message(for: error) + "\n").utf8))
                 Foundation.exit(2)
             }
             exit(withError: error)

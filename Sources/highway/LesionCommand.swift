@@ -24,6 +24,8 @@ struct LesionCommand: ParsableCommand {
     }
 
     func run() throws {
+        try validateRunDirectory(runDirectory)   // paths here, not in validate(): see TrainCommand.checkPaths
+        try validateRunData(runDirectory, data: data)
         try runtime.apply()
         var bar: LoopProgress?
         let r = try Lesion.run(runDirectory: URL(fileURLWithPath: runDirectory), dataDirectory: data, split: split) { done, total in

@@ -16,8 +16,8 @@ struct RuntimeOptions: ParsableArguments {
     var kernels: String?
 
     func validate() throws {
-        if let threads, threads < 1 {
-            throw ValidationError("--threads must be at least 1, got \(threads).")
+        if let threads, threads < 1 || threads > 256 {
+            throw ValidationError("--threads must be in 1...256, got \(threads).")
         }
         _ = try variant()
     }

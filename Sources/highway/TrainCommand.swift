@@ -78,6 +78,24 @@ struct TrainCommand: ParsableCommand {
         if let e = c.validationError() { throw ValidationError(e + ".") }
     }
 
+    /// The paths the options name, checked before anything is read (exit status 2, like
+    /// `validate()`, which runs before unknown options are reported and so must not touch files).
+    func checkPaths() throws {
+        if let resume {
+            try validateRunDirectory(resume)
+            return try validateRunData(resume, data: nil)
+        }
+        let c = try makeConfig()
+        try validating(fix: "or give the right directory with --data") { try c.checkDataFiles() }
+        if FileManager.default.fileExists(atPath: URL(fileURLWithPath: outDirectory).appendingPathComponent("checkpoint.safetensors").path) {
+            throw ValidationError("\(outDirectory) already holds a run: continue it with --resume \(outDirectory), or choose another --out.")
+        }
+        try validateOutputDirectory(outDirectory, option: "--out", freeBytes: c.requiredFreeBytes)
+    }
+
+    /// `--out`, or the default name of the run.
+    var outDirectory: String { out ?? "runs/\(network.model)\(network.depth)-\(dataset)-seed\(seed)" }
+
     func makeConfig() throws -> TrainingConfig {
         let kind = DatasetKind(name: dataset)
         let synthetic = SyntheticTask(seed: seed)
@@ -90,6 +108,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        try checkPaths()
         try runtime.apply()
         let trainer: Trainer
         if let resume {
@@ -99,13 +118,7 @@ struct TrainCommand: ParsableCommand {
                 return
             }
         } else {
-            let config = try makeConfig()
-            let dir = out ?? "runs/\(network.model)\(network.depth)-\(dataset)-seed\(seed)"
-            let url = URL(fileURLWithPath: dir)
-            if FileManager.default.fileExists(atPath: url.appendingPathComponent("checkpoint.safetensors").path) {
-                throw ValidationError("\(dir) already holds a run: continue it with --resume \(dir), or choose another --out.")
-            }
-            trainer = try Trainer(config: config, runDirectory: url)
+            trainer = try Trainer(config: try makeConfig(), runDirectory: URL(fileURLWithPath: outDirectory))
         }
         try train(trainer, quiet: quiet)
     }

@@ -88,7 +88,7 @@ struct TrainingTests {
         } catch let TrainingError.nonFinite(_, step, detail, checkpoint) {
             #expect(step >= 1)
             #expect(!detail.isEmpty)
-            #expect(checkpoint.hasSuffix("checkpoint.safetensors"))
+            #expect(checkpoint == nil || checkpoint!.contains("checkpoint.safetensors"))
         }
         // whatever checkpoint exists is loadable
         if FileManager.default.fileExists(atPath: trainer.checkpointURL.path) {

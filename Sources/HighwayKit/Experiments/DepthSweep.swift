@@ -88,7 +88,10 @@ public struct DepthSweep {
         public var optimizer: String
         public var settings: [Setting]
         public var cells: [Cell]
-        public var seconds: Double
+        /// The runs' own training time, summed (the same however often the sweep was resumed).
+        public var trainingSeconds: Double
+        /// Wall time of this invocation (short when it only read finished runs back).
+        public var wallSeconds: Double
     }
 
     /// The default recipe followed by `search` settings drawn from `seed`.
@@ -194,7 +197,8 @@ public struct DepthSweep {
             Self.cell(runs.filter { $0.model == m.rawValue && $0.depth == d }, epochs: epochs)
         } }
         let result = Result(dataset: dataset, trainExamples: data.train.count, epochs: epochs, optimizer: optimizer,
-                            settings: settings, cells: cells, seconds: clock.seconds)
+                            settings: settings, cells: cells,
+                            trainingSeconds: runs.reduce(0) { $0 + $1.seconds }, wallSeconds: clock.seconds)
         try writeJSON(result, to: outputDirectory.appendingPathComponent("depth_sweep.json"))
         try CSVTable(header: ["model", "depth", "width", "setting", "epoch", "train_loss"],
                      rows: runs.flatMap { r in r.trainLoss.enumerated().map { e, loss in
@@ -217,24 +221,28 @@ public struct DepthSweep {
     }
 
     /// One panel per depth, every model's best run solid and its mean of the best dashed, the
-    /// loss on a log scale shared by all panels (the paper's figure 1).
+    /// loss on one log scale for all panels (the paper's figure 1), with a decade of headroom so
+    /// the legend covers no curve.
     func figure(_ r: Result) -> Figure {
         let colors: [String: Color] = ["plain": .vermillion, "highway": .blue, "residual": .bluishGreen]
+        let losses = r.cells.flatMap { $0.best.trainLoss + $0.meanOfBest }.filter { $0.isFinite && $0 > 0 }
+        let lo = pow(10, floor(log10(losses.min() ?? 1e-3))), hi = pow(10, ceil(log10(losses.max() ?? 1)) + 1)
         let panels = depths.map { depth in
             var series: [Series] = []
             for cell in r.cells where cell.depth == depth {
                 let color = colors[cell.model] ?? .black
-                let label = "\(cell.model) (width \(cell.width))"
-                series.append(Series(name: "\(label), best", y: cell.best.trainLoss, color: color))
+                series.append(Series(name: "\(cell.model), best", y: cell.best.trainLoss, color: color))
                 if r.settings.count > 1 && !cell.meanOfBest.isEmpty {
-                    series.append(Series(name: "\(label), mean of best \(cell.meanOfBestCount)", y: cell.meanOfBest,
+                    series.append(Series(name: "\(cell.model), mean of best \(cell.meanOfBestCount)", y: cell.meanOfBest,
                                          color: color, style: .dashed))
                 }
             }
-            return Panel(title: "\(depth) layers", x: Axis("epoch"), y: Axis("training loss", scale: .log10), series: series)
+            return Panel(title: "\(depth) layers", x: Axis("epoch"), y: Axis("training loss", scale: .log10, range: lo...hi),
+                         series: series)
         }
+        let widths = models.map { "\($0.rawValue) width \(Self.width(of: $0))" }.joined(separator: ", ")
         let searched = r.settings.count > 1 ? "best of \(r.settings.count) settings" : "default recipe"
-        return Figure(title: "Training loss by depth on \(r.dataset) (\(r.trainExamples) examples, \(r.optimizer), \(searched))",
-                      panels: panels, columns: min(panels.count, 4), shareY: true)
+        return Figure(title: "Training loss by depth on \(r.dataset) (\(r.trainExamples) examples; \(widths); \(r.optimizer), \(searched))",
+                      panels: panels, columns: min(panels.count, 4))
     }
 }

@@ -45,6 +45,7 @@ public enum Gates {
 
     public struct Result: Codable, Sendable {
         public var run: String
+        public var dataset: String
         public var split: String
         public var examples: Int
         public var width: Int
@@ -121,7 +122,7 @@ public enum Gates {
             return ClassActivity(label: c, name: names[c], examples: counts[c], gateMinusMean: counts[c] > 0 ? diff : [],
                                  meanAbsDifference: counts[c] > 0 ? diff.map { mean($0.map(abs)) } : [])
         }
-        let result = Result(run: runDirectory.path, split: split, examples: set.count, width: width,
+        let result = Result(run: runDirectory.path, dataset: trainer.config.dataset, split: split, examples: set.count, width: width,
                             layers: layers, sample: sample!, classes: activity)
         try writeJSON(result, to: runDirectory.appendingPathComponent("gates.json"))
         try figure(result).write(to: runDirectory.appendingPathComponent("gates"))
@@ -139,7 +140,7 @@ public enum Gates {
                   heatMap: HeatMap(values: values, colorMap: map, range: range, colorBarLabel: bar, xStart: 1, yStart: 1))
         }
         let outputLimit = max(r.sample.outputs.flatMap { $0 }.map(abs).max() ?? 1, 1e-6)
-        return Figure(title: "Transform gates of a trained highway network (\(r.split) set, \(r.examples) examples; sample \(r.sample.index), a \(r.sample.className))",
+        return Figure(title: "Transform gates of a trained highway network (\(r.dataset), \(r.split) set, \(r.examples) examples; sample \(r.sample.index), a \(r.sample.className))",
                       panels: [
                           heat("transform gate biases", r.layers.map(\.gateBias), .viridis, nil, "bias"),
                           heat("mean transform gate outputs", r.layers.map(\.meanGate), .viridis, 0...1, "mean T(x)"),
@@ -154,12 +155,12 @@ public enum Gates {
         let shown = r.classes.filter { $0.examples > 0 }.prefix(maxClassPanels)
         let limit = max(shown.flatMap { $0.gateMinusMean.flatMap { $0 } }.map(abs).max() ?? 0, 1e-6)
         let panels = shown.map { c in
-            Panel(title: "\(c.name) (\(c.examples))", x: Axis("unit"), y: Axis("highway layer"),
+            Panel(title: "\(c.name) (\(c.examples) examples)", x: Axis("unit"), y: Axis("highway layer"),
                   heatMap: HeatMap(values: c.gateMinusMean, colorMap: .diverging, range: -limit...limit,
                                    colorBarLabel: "class mean - mean", xStart: 1, yStart: 1))
         }
         let more = r.classes.count > shown.count ? " (first \(shown.count) of \(r.classes.count) classes)" : ""
-        return Figure(title: "Mean transform gate output per class minus the mean over all examples, \(r.split) set\(more)",
+        return Figure(title: "Mean transform gate output per class minus the mean over all examples (\(r.dataset), \(r.split) set)\(more)",
                       panels: Array(panels), columns: 5, width: 2200)
     }
 }

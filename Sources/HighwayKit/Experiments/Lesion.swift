@@ -17,6 +17,7 @@ public enum Lesion {
 
     public struct Result: Codable, Sendable {
         public var run: String
+        public var dataset: String
         public var split: String
         public var examples: Int
         public var baseline: Point
@@ -42,7 +43,7 @@ public enum Lesion {
             points.append(measure(i + 1))
             progress(i + 1, layers.count)
         }
-        let result = Result(run: runDirectory.path, split: split, examples: set.count, baseline: baseline, layers: points)
+        let result = Result(run: runDirectory.path, dataset: trainer.config.dataset, split: split, examples: set.count, baseline: baseline, layers: points)
         try writeJSON(result, to: runDirectory.appendingPathComponent("lesion.json"))
         try figure(result).write(to: runDirectory.appendingPathComponent("lesion"))
         return result
@@ -52,7 +53,7 @@ public enum Lesion {
     static func figure(_ r: Result) -> Figure {
         let x = r.layers.map { Double($0.layer) }
         let axis = Axis("lesioned highway layer")
-        return Figure(title: "Lesioning one highway layer at a time (\(r.split) set, \(r.examples) examples)", panels: [
+        return Figure(title: "Lesioning one highway layer at a time: \(r.dataset), \(r.split) set (\(r.examples) examples)", panels: [
             Panel(title: "loss", x: axis, y: Axis("mean cross-entropy", scale: .log10),
                   series: [Series(name: "lesioned", x: x, y: r.layers.map(\.loss), markers: true)],
                   referenceLines: [ReferenceLine(name: "unlesioned", y: r.baseline.loss)]),

@@ -183,7 +183,7 @@ public struct CSVTable: Equatable {
 /// Makes sure `url` is a directory this process can write into: creates it (with parents) when
 /// `create` is true, then proves writability by creating and removing a probe file. Call it
 /// before training starts so an unwritable output directory fails in a second, not after an hour.
-public func checkWritableDirectory(_ url: URL, create: Bool) throws {
+public func checkWritableDirectory(_ url: URL, create: Bool, freeBytes: Int = 0) throws {
     let path = url.path
     var isDirectory: ObjCBool = false
     if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
@@ -217,4 +217,13 @@ public func checkWritableDirectory(_ url: URL, create: Bool) throws {
     }
     _ = close(fd)
     _ = unlink(probe)
+    // a full file system lets the empty probe through (an inode is enough): ask for the space
+    var fs = statvfs()
+    if freeBytes > 0, statvfs(path, &fs) == 0 {
+        let available = Double(fs.f_bavail) * Double(fs.f_frsize)
+        if available < Double(freeBytes) {
+            throw ReportError(path: path, reason: "output directory has \(Int(available)) bytes free, "
+                + "but the run needs about \(freeBytes) (two checkpoints while one replaces the other); free some space or choose another --out")
+        }
+    }
 }

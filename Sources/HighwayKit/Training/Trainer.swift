@@ -6,16 +6,23 @@ import HighwayTensor
 /// What went wrong in a run, with what to do about it.
 public enum TrainingError: Error, CustomStringConvertible {
     case invalidConfig(String)
-    case nonFinite(epoch: Int, step: Int, detail: String, checkpoint: String)
+    /// A NaN or infinity in the loss, a gradient or a weight at `step` (counted from 1 over the
+    /// whole run); `checkpoint` is the last good checkpoint, left intact (nil: none was written).
+    case nonFinite(epoch: Int, step: Int, detail: String, checkpoint: String?)
     case resume(path: String, reason: String)
+    /// A path given as a run directory that is not one.
+    case notARunDirectory(path: String, reason: String)
     case interrupted(checkpoint: String)
 
     public var description: String {
         switch self {
         case .invalidConfig(let m): return m
         case let .nonFinite(epoch, step, detail, checkpoint):
-            return "training stopped: non-finite values at epoch \(epoch + 1), step \(step) — \(detail). The last good checkpoint is \(checkpoint); lower --lr or add --weight-decay and resume with --resume."
+            let kept = checkpoint.map { "The last good checkpoint, \($0), is intact (--resume loads it, but the same settings will diverge again)" }
+                ?? "No checkpoint had been written yet"
+            return "training stopped: NaN or infinity at step \(step) (epoch \(epoch + 1)): \(detail). \(kept); start again with a lower --lr, or add --weight-decay."
         case let .resume(path, reason): return "cannot resume from \(path): \(reason)"
+        case let .notARunDirectory(path, reason): return "\(path): not a run directory: \(reason)"
         case .interrupted(let checkpoint): return "interrupted: checkpoint saved at \(checkpoint); continue with `highway train --resume \(URL(fileURLWithPath: checkpoint).deletingLastPathComponent().path)`"
         }
     }
@@ -80,6 +87,10 @@ public final class Trainer {
     var elapsedBefore = 0.0
     /// Tests: stop dead (no checkpoint) after this step, as a SIGKILL would.
     var killAfterStep: Int?
+    /// Tests: treat the gradients of this step as non-finite.
+    var injectNonFiniteGradientAtStep: Int?
+    /// The step of the checkpoint on disk written or read by this run (nil: none yet).
+    var lastCheckpointStep: Int?
     var metrics: [EpochMetrics] = []
 
     public var checkpointURL: URL { runDirectory.appendingPathComponent("checkpoint.safetensors") }
@@ -95,13 +106,31 @@ public final class Trainer {
         guard data.train.features == config.network.inputSize, data.train.classes <= config.network.classes else {
             throw TrainingError.invalidConfig("the data have \(data.train.features) features and \(data.train.classes) classes; the network expects \(config.network.inputSize) and \(config.network.classes)")
         }
-        try checkWritableDirectory(runDirectory, create: true)
+        try checkWritableDirectory(runDirectory, create: true, freeBytes: config.requiredFreeBytes)
         self.data = data
         network = FeedForwardNetwork(config: config.network, seed: config.seed)
         switch config.optimizer {
         case "adam": optimizer = try Adam(learningRate: config.learningRate, weightDecay: config.weightDecay)
         default: optimizer = try SGD(learningRate: config.learningRate, momentum: config.momentum,
                                      nesterov: config.nesterov, weightDecay: config.weightDecay)
+        }
+    }
+
+    /// Checks that `runDirectory` is a run written by `highway train`: a directory holding
+    /// `config.json` and `checkpoint.safetensors` (what `--resume`, evaluate and lesion need).
+    /// Their contents are checked when they are read.
+    /// - Throws: ``TrainingError/notARunDirectory(path:reason:)`` saying what is missing.
+    public static func checkRunDirectory(_ runDirectory: URL) throws {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: runDirectory.path, isDirectory: &isDir) else {
+            throw TrainingError.notARunDirectory(path: runDirectory.path, reason: "no such directory (give the --out directory of a `highway train` run)")
+        }
+        guard isDir.boolValue else {
+            throw TrainingError.notARunDirectory(path: runDirectory.path, reason: "it is a file (give the --out directory of a `highway train` run)")
+        }
+        for name in ["config.json", "checkpoint.safetensors"]
+        where !FileManager.default.fileExists(atPath: runDirectory.appendingPathComponent(name).path) {
+            throw TrainingError.notARunDirectory(path: runDirectory.path, reason: "no \(name) in it (give the --out directory of a `highway train` run; one killed before its first checkpoint has to start again)")
         }
     }
 
@@ -139,6 +168,15 @@ public final class Trainer {
     // ---- checkpoints ---------------------------------------------------------------------------
 
     func saveCheckpoint() throws {
+        // never replace the last good checkpoint by a broken one: an update that overflowed (finite
+        // gradients times a huge learning rate) shows up here before the next step's loss
+        if !network.valuesAreFinite {
+            let p = network.parameters.first { !$0.value.isFinite }!
+            throw TrainingError.nonFinite(
+                epoch: epoch, step: step,
+                detail: "the update of this step made \(p.name) non-finite (the learning rate is too large for these gradients)",
+                checkpoint: lastCheckpointStep.map { "\(checkpointURL.path) (step \($0))" })
+        }
         let position: [String: Any] = [
             // a Double as Swift's shortest round-trip text: JSONSerialization's numbers lose the
             // last bits, and the resumed epoch's mean loss must come out bit-identical
@@ -152,6 +190,7 @@ public final class Trainer {
                            metadata: ["format": "highwaykit-checkpoint-1", "position": positionJSON,
                                       "metrics": metricsJSON, "config": configJSON],
                            to: checkpointURL)
+        lastCheckpointStep = step
     }
 
     func loadCheckpoint() throws {
@@ -163,6 +202,7 @@ public final class Trainer {
             throw TrainingError.resume(path: checkpointURL.path, reason: "the checkpoint has no run position in its metadata (not written by `highway train`?)")
         }
         epoch = e; batch = b; step = s
+        lastCheckpointStep = s
         epochLossSum = (pos["epoch_loss_sum"] as? String).flatMap(Double.init) ?? 0
         epochCorrect = pos["epoch_correct"] as? Int ?? 0
         epochSeen = pos["epoch_seen"] as? Int ?? 0
@@ -191,9 +231,11 @@ public final class Trainer {
         defer { signal(SIGINT, previous) }
         interruptRequested = 0
         let train = data.train, inputs = train.features
-        var x = Tensor.zeros([config.batchSize, inputs])
+        // a batch never holds more rows than the data set (a huge --batch-size is one full batch)
+        let rowsPerBatch = max(1, min(config.batchSize, train.count))
+        var x = Tensor.zeros([rowsPerBatch, inputs])
         var labels: [Int32] = []
-        labels.reserveCapacity(config.batchSize)
+        labels.reserveCapacity(rowsPerBatch)
         while epoch < config.epochs {
             let order = try BatchOrder(count: train.count, batchSize: config.batchSize, seed: config.seed, epoch: epoch)
             optimizer.learningRate = config.learningRate(epoch: epoch)
@@ -204,8 +246,10 @@ public final class Trainer {
                 let r = labels.withUnsafeBufferPointer { lp in
                     network.trainStep(x: x.unsafePointer, labels: lp.baseAddress!, rows: rows, threads: threads)
                 }
-                guard r.lossSum.isFinite else {
-                    throw TrainingError.nonFinite(epoch: epoch, step: step + 1, detail: firstNonFinite(), checkpoint: checkpointURL.path)
+                // the loss every step, the gradients too (a vectorised bit test, microseconds): a
+                // non-finite gradient must never reach the weights, the optimiser or a checkpoint
+                if !r.lossSum.isFinite || !network.gradientsAreFinite || injectNonFiniteGradientAtStep == step + 1 {
+                    throw nonFinite(detail: network.locateNonFinite(x: x.unsafePointer, rows: rows))
                 }
                 optimizer.step(network.parameters)
                 step += 1; batch += 1
@@ -236,13 +280,11 @@ public final class Trainer {
         return summary
     }
 
-    /// Names the first parameter (in layer order) whose value or gradient is not finite.
-    func firstNonFinite() -> String {
-        for p in network.parameters {
-            if p.grad.scalars.contains(where: { !$0.isFinite }) { return "first in the gradient of \(p.name)" }
-            if p.value.scalars.contains(where: { !$0.isFinite }) { return "first in \(p.name)" }
-        }
-        return "the loss is not finite (inputs or logits overflowed)"
+    /// The error for a non-finite loss, gradient or weight at the step being run (`step + 1`):
+    /// names the step, where it appeared, and the last good checkpoint (which is left as it is).
+    func nonFinite(detail: String) -> TrainingError {
+        let checkpoint = lastCheckpointStep.map { "\(checkpointURL.path) (step \($0))" }
+        return TrainingError.nonFinite(epoch: epoch, step: step + 1, detail: detail, checkpoint: checkpoint)
     }
 
     /// Mean loss and accuracy of the network on `dataset`.

@@ -97,6 +97,31 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     }
 }
 
+extension TrainingConfig {
+    /// The directory the data set is read from: `dataDirectory`, else the data set's default
+    /// (nil for `synthetic`).
+    public var resolvedDataDirectory: URL? {
+        guard dataset != "synthetic", let kind = DatasetKind(name: dataset) else { return nil }
+        return dataDirectory.map { URL(fileURLWithPath: $0) } ?? kind.defaultDirectory
+    }
+
+    /// The free space a run directory needs: two checkpoints (the new one is written beside the
+    /// old before it replaces it), each the weights plus up to two optimiser slots, and 1 MB for
+    /// headers and the other files.
+    public var requiredFreeBytes: Int {
+        2 * 3 * 4 * (network.parameterCount ?? 0) + (1 << 20)
+    }
+
+    /// Checks, without reading them, that the data set's files are where the run will look: what
+    /// a command line does before it starts (a bad file is still found when it is read).
+    /// - Throws: ``DataError`` naming the directory or missing file and how to get the files.
+    public func checkDataFiles() throws {
+        guard dataset != "synthetic" else { return }
+        let kind = try DatasetKind.named(dataset)
+        try kind.checkFiles(in: resolvedDataDirectory ?? kind.defaultDirectory)
+    }
+}
+
 /// The training and test splits of a run's data set.
 public struct DataSplits: Sendable {
     public var train: ImageDataset

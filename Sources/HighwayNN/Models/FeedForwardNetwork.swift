@@ -403,3 +403,72 @@ extension FeedForwardNetwork.Hidden {
         }
     }
 }
+
+// ---- non-finite values: a cheap check every step, a diagnosis when it fails -----------------------
+
+/// Whether all `count` floats at `p` are finite (no NaN, no ±Inf). Branch-free on the bit
+/// patterns — an exponent of all ones plus one carries into the sign bit — so the compiler
+/// vectorises it: a pass over a 290k-parameter network's gradients costs microseconds.
+public func allFinite(_ p: UnsafePointer<Float>, count: Int) -> Bool {
+    p.withMemoryRebound(to: UInt32.self, capacity: count) { u in
+        var carry: UInt32 = 0
+        for i in 0..<count { carry |= (u[i] & 0x7F80_0000) &+ 0x0080_0000 }
+        return carry & 0x8000_0000 == 0
+    }
+}
+
+extension Tensor {
+    /// Whether every element is finite.
+    public var isFinite: Bool { withUnsafeBufferPointer { allFinite($0.baseAddress!, count: count) } }
+}
+
+extension FeedForwardNetwork {
+    /// Whether every parameter's gradient is finite (call after ``trainStep(x:labels:rows:threads:)``).
+    public var gradientsAreFinite: Bool { parameters.allSatisfy { $0.grad.isFinite } }
+
+    /// Whether every parameter's value is finite.
+    public var valuesAreFinite: Bool { parameters.allSatisfy { $0.value.isFinite } }
+
+    /// The checkpoint-style name of each layer, in forward order, with its parameters.
+    var layerNames: [(name: String, parameters: [Parameter])] {
+        var out: [(String, [Parameter])] = [("input", [input.weight, input.bias])]
+        for (l, layer) in hidden.enumerated() {
+            let (w, b) = layer.parameters
+            out.append(("layers.\(l)", [w, b]))
+        }
+        out.append(("output", [output.weight, output.bias]))
+        return out
+    }
+
+    /// Where non-finite values first appear in the training step just run on `rows` rows of `x`
+    /// (the same rows, after ``trainStep(x:labels:rows:threads:)``): the weights themselves, the
+    /// input data, the output of the first layer (in forward order) that is not finite, or the
+    /// first gradient not finite in the order backward computes them (from the output down).
+    /// Slow (a forward pass and scans); only for the message when a step has gone wrong.
+    public func locateNonFinite(x: UnsafePointer<Float>, rows: Int) -> String {
+        if let p = parameters.first(where: { !$0.value.isFinite }) {
+            return "the weights of \(p.name) are already non-finite (the previous update overflowed: the learning rate is too large)"
+        }
+        for r in 0..<rows where !allFinite(x + r * config.inputSize, count: config.inputSize) {
+            return "the input data: row \(r) of the batch holds a NaN or infinite value"
+        }
+        let ws = Workspace(net: self, rows: rows, privateGradients: false)
+        forward(x, rows: rows, ws: ws)
+        let w = config.width
+        let names = layerNames
+        for (l, buffer) in ws.acts.enumerated() where !allFinite(buffer.base, count: rows * w) {
+            return "first in the forward pass at the output of layer \(names[l].name)"
+        }
+        if !allFinite(ws.logits.base, count: rows * config.classes) {
+            return "first in the forward pass at the output of layer output (the logits)"
+        }
+        for (name, params) in names.reversed() {
+            if let p = params.first(where: { !$0.grad.isFinite }) {
+                let bad = parameters.filter { !$0.grad.isFinite }.count
+                return "first in the backward pass at layer \(name): the gradient of \(p.name) "
+                    + "(\(bad) of \(parameters.count) parameter gradients are non-finite)"
+            }
+        }
+        return "the loss is not finite although the logits are (an overflow in the loss)"
+    }
+}
