@@ -61,7 +61,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("lr"), help: "Initial learning rate.") var learningRate = recipe.learningRate
     @Option(help: "SGD momentum (with --optimizer sgd).") var momentum = recipe.momentum
     @Flag(inversion: .prefixedNo, help: "Nesterov momentum.") var nesterov = true
-    @Option(name: .customLong("weight-decay"), help: "L2 weight decay.") var weightDecay: Float = 0
+    @Option(name: .customLong("weight-decay"), help: "L2 weight decay (added to the gradient, as PyTorch's).") var weightDecay = recipe.weightDecay
     @Option(help: "Learning-rate decay per epoch: constant, exponential or step.") var schedule = recipe.schedule
     @Option(help: "Decay factor of the schedule.") var gamma = recipe.gamma
     @Option(name: .customLong("decay-every"), help: "Epochs between decays for --schedule step.") var decayEvery = 10

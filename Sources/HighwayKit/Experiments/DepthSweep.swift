@@ -3,7 +3,8 @@
 // side. Plain nets get width 71 and highway nets width 50, as in the paper (about 5000 weights per
 // hidden layer either way); residual nets, for comparison, width 71.
 //
-// The search: setting 0 is the documented default recipe; `search` more settings are drawn from
+// The search: setting 0 is the documented default recipe (without its weight decay, which no
+// setting uses); `search` more settings are drawn from
 // the seed (learning rate log-uniform, momentum, per-epoch decay, activation, gate bias) and every
 // model and depth trains with the same list, so differences come from the architecture. Each run
 // keeps its own run directory under `runs/`, so an interrupted sweep continues where it stopped
@@ -163,6 +164,7 @@ public struct DepthSweep {
             c.momentum = setting.momentum
             c.gamma = setting.gamma
             c.schedule = "exponential"
+            c.weightDecay = 0  // searched settings have none, so setting 0 leaves it out too
             c.seed = seed
             c.threads = threads
             c.checkpointEvery = 0
