@@ -31,7 +31,7 @@ struct HighwayCommand: ParsableCommand {
             Exit status: 0 on success, 2 for an unusable command line, 1 for a failure while running.
             """,
         version: highwayKitVersion,
-        subcommands: [DemoCommand.self, TrainCommand.self, EvaluateCommand.self, LesionCommand.self, BenchCommand.self]
+        subcommands: [DemoCommand.self, TrainCommand.self, EvaluateCommand.self, LesionCommand.self, ParityCommand.self, AdditionCommand.self, MemorizeCommand.self, CharLMCommand.self, BenchCommand.self]
     )
 
     /// Exit codes: 0 success (and --help/--version), 2 for a command line that cannot work (bad
