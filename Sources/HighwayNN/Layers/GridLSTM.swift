@@ -166,6 +166,9 @@ public final class GridLSTMWorkspace {
     let dH: FloatBuffer                    // (B, N·hidden)
     let dc: FloatBuffer                    // (B, hidden): d/dm carried through one LSTM backward
     let packW: [[FloatBuffer]]             // [group][level]: the group's weights stacked (multi-dim groups)
+    let packWT: [[FloatBuffer]]            // [group][level]: (N·hidden, W), the stacked weights transposed, so
+                                           // the forward GEMMs read them in place (a transposed operand
+                                           // would be packed again at every cell)
     let packB: [[FloatBuffer]]
     let packDW: [[FloatBuffer]]
     let packDB: [[FloatBuffer]]
@@ -194,6 +197,7 @@ public final class GridLSTMWorkspace {
             grid.groups.map { g in g.dims.count > 1 ? (0..<g.packLevels).map { _ in FloatBuffer(count: count(g)) } : [] }
         }
         packW = packs { $0.width * NH }
+        packWT = grid.groups.map { g in g.width > 0 ? (0..<g.packLevels).map { _ in FloatBuffer(count: g.width * NH) } : [] }
         packB = packs { $0.width }
         packDW = packs { $0.width * NH }
         packDB = packs { $0.width }
@@ -320,16 +324,26 @@ public final class GridLSTM {
         return (UnsafePointer(ws.packW[g][pl].base), UnsafePointer(ws.packB[g][pl].base))
     }
 
-    /// Stacks the weights of every multi-dimension group, per level, into the workspace.
+    /// The transposed stacked weights of a group at a level, (N·hidden, width), for the forward.
+    private func groupWeightT(_ g: Int, level: Int, _ ws: GridLSTMWorkspace) -> UnsafePointer<Float> {
+        UnsafePointer(ws.packWT[g][groups[g].packLevels > 1 ? level : 0].base)
+    }
+
+    /// Stacks the weights of every multi-dimension group, per level, into the workspace, and
+    /// transposes every group's.
     private func pack(_ ws: GridLSTMWorkspace) {
         let NH = dimensions.count * hiddenSize
-        for (g, group) in groups.enumerated() where group.dims.count > 1 {
+        for (g, group) in groups.enumerated() where group.width > 0 {
             for pl in 0..<group.packLevels {
-                for (d, off) in zip(group.dims, group.offsets) {
-                    let l = dimensions[d].tied ? 0 : pl, rows = dimensions[d].gates * hiddenSize
-                    (ws.packW[g][pl].base + off * NH).update(from: weights[d][l].value.unsafePointer, count: rows * NH)
-                    (ws.packB[g][pl].base + off).update(from: biases[d][l].value.unsafePointer, count: rows)
+                if group.dims.count > 1 {
+                    for (d, off) in zip(group.dims, group.offsets) {
+                        let l = dimensions[d].tied ? 0 : pl, rows = dimensions[d].gates * hiddenSize
+                        (ws.packW[g][pl].base + off * NH).update(from: weights[d][l].value.unsafePointer, count: rows * NH)
+                        (ws.packB[g][pl].base + off).update(from: biases[d][l].value.unsafePointer, count: rows)
+                    }
                 }
+                let (w, _) = groupWeight(g, level: pl, ws)
+                hk_transpose(group.width, NH, w, NH, ws.packWT[g][pl].base, group.width)
             }
         }
     }
@@ -364,9 +378,10 @@ public final class GridLSTM {
                 for b in 0..<B { (Hc + b * NH + k * hid).update(from: src + b * hid, count: hid) }
             }
             let Zc = ws.Z.base + c * B * np.width
-            let (w, bias) = groupWeight(0, level: cell.level, ws)
+            let (_, bias) = groupWeight(0, level: cell.level, ws)
             // gates of every non-priority dimension: Z = H·W_npᵀ   (B, Wnp) = (B, N·h)·(N·h, Wnp)
-            Kernels.gemm(transB: true, m: B, n: np.width, k: NH, a: Hc, lda: NH, b: w, ldb: NH, c: Zc, ldc: np.width, variant: v, threads: 1)
+            Kernels.gemm(m: B, n: np.width, k: NH, a: Hc, lda: NH, b: groupWeightT(0, level: cell.level, ws), ldb: np.width,
+                         c: Zc, ldc: np.width, variant: v, threads: 1)
             applyGroup(np, Z: Zc, bias: bias, cell: cell, ws: ws, isa: isa)
             guard pr.width > 0 else { continue }
             // H′ = H with each non-priority part replaced by its new output
@@ -377,8 +392,9 @@ public final class GridLSTM {
                 for b in 0..<B { (Hpc + b * NH + k * hid).update(from: src + b * hid, count: hid) }
             }
             let Zpc = ws.Zp.base + c * B * pr.width
-            let (wp, bp) = groupWeight(1, level: cell.level, ws)
-            Kernels.gemm(transB: true, m: B, n: pr.width, k: NH, a: Hpc, lda: NH, b: wp, ldb: NH, c: Zpc, ldc: pr.width, variant: v, threads: 1)
+            let (_, bp) = groupWeight(1, level: cell.level, ws)
+            Kernels.gemm(m: B, n: pr.width, k: NH, a: Hpc, lda: NH, b: groupWeightT(1, level: cell.level, ws), ldb: pr.width,
+                         c: Zpc, ldc: pr.width, variant: v, threads: 1)
             applyGroup(pr, Z: Zpc, bias: bp, cell: cell, ws: ws, isa: isa)
         }
         let O = top.outputSlots.count
