@@ -202,7 +202,8 @@ enum GridTrainer {
                 curve.append(GridCurvePoint(step: step, samples: step * o.batchSize, seconds: monotonicSeconds() - start,
                                             trainLoss: lossSum / Double(max(lossCount, 1)), accuracy: acc))
                 lossSum = 0; lossCount = 0
-                progress(step, maxSteps, String(format: "loss %.4f, accuracy %.2f%%", curve.last!.trainLoss, acc * 100))
+                progress(step, maxSteps, String(format: "loss %.4f, accuracy %.2f%%, %.0f of %.0f s", curve.last!.trainLoss, acc * 100,
+                                                curve.last!.seconds, o.maxSeconds))
                 try writeCurve(curve, task: task, model: net.summary, directory: directory)
                 if acc >= o.target { solved = true; break }
             }
@@ -405,8 +406,9 @@ public struct ParityTask {
             return Series(name: kind.rawValue, x: ps.map { Double($0.bits) }, y: ps.map(\.accuracy),
                           color: Color.palette[i % Color.palette.count], markers: true)
         }
-        try Figure(title: "Parity: accuracy on 10,000 fresh strings by input bits (budget \(Int(options.maxSeconds)) s, \(options.maxSamples) examples)",
-                   panels: [Panel(title: "accuracy", x: Axis("input bits k", scale: .log10), y: Axis("accuracy", range: 0...1), series: series,
+        try Figure(title: "Parity: accuracy by input bits k",
+                   panels: [Panel(title: "fresh strings, budget \(Int(options.maxSeconds)) s per k", x: Axis("input bits k"),
+                                  y: Axis("accuracy", range: 0...1), series: series,
                                   referenceLines: [ReferenceLine(name: "target", y: options.target)])])
             .write(to: outputDirectory.appendingPathComponent("sweep"))
         try writeJSON(["points": points.map { ["model": $0.model, "bits": $0.bits, "accuracy": $0.accuracy, "solved": $0.solved] as [String: Any] },
