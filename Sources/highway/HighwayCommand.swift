@@ -9,11 +9,11 @@ import HighwayKit
 struct HighwayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "highway",
-        abstract: "Train, evaluate and benchmark highway networks (and more gated deep networks to come) on the CPU.",
+        abstract: "Train, study and benchmark gated deep networks (highway, LSTM/GRU, Grid LSTM, LSTNet) on the CPU.",
         discussion: """
-            HighwayKit trains highway networks fast on an ordinary CPU (GRU/LSTM, Grid LSTM and \
-            LSTNet are on the way), using hand-fused kernels picked at run time for the \
-            instruction set (AVX-512, AVX2+FMA or a portable fallback).
+            HighwayKit trains highway networks, LSTM/GRU, Grid LSTM and LSTNet fast on an \
+            ordinary CPU, using hand-fused kernels picked at run time for the instruction set \
+            (AVX-512, AVX2+FMA or a portable fallback), and reproduces the papers' experiments.
 
             Environment:
               HIGHWAY_KERNELS  force a kernel variant: generic, avx2 or avx512
@@ -27,6 +27,8 @@ struct HighwayCommand: ParsableCommand {
               highway evaluate runs/highway50-mnist-seed1
               highway lesion runs/highway50-mnist-seed1
               highway gates runs/highway50-mnist-seed1
+              highway depth-sweep --data ../shared/data/mnist --depths 10,20,50 --out runs/sweep
+              highway parity --bits 16
               highway forecast --model ar --data ../shared/data/exchange_rate/exchange_rate.txt.gz --horizon 3
               highway bench train-step --threads 1
               highway bench gemm --m 512 --n 512 --k 512
@@ -35,7 +37,8 @@ struct HighwayCommand: ParsableCommand {
             """,
         version: highwayKitVersion,
         subcommands: [DemoCommand.self, TrainCommand.self, EvaluateCommand.self, DepthSweepCommand.self, LesionCommand.self,
-                      GatesCommand.self, ForecastCommand.self, BenchCommand.self]
+                      GatesCommand.self, ForecastCommand.self, ParityCommand.self, AdditionCommand.self,
+                      MemorizeCommand.self, CharLMCommand.self, BenchCommand.self]
     )
 
     /// Exit codes: 0 success (and --help/--version), 2 for a command line that cannot work (bad

@@ -1,0 +1,662 @@
+// The Grid LSTM paper's algorithmic tasks (Kalchbrenner, Danihelka & Graves 2016, §4): k-bit
+// parity with a 1-LSTM against a feedforward net of the same width and depth, and 15-digit
+// addition and 20-symbol memorisation with a 2-LSTM against a stacked LSTM. Every example is
+// drawn fresh from a seeded generator (no fixed training set); accuracy is per-example exact match
+// on fresh examples (the evaluation stream is seeded apart from the training stream).
+//
+// One run directory per model: config.json, curve.csv / curve.json (one row per evaluation),
+// curve.svg / curve.png, summary.json (model, accuracy, samples_seen, seconds, …). A comparison of
+// several models adds comparison.svg / .png and a summary.json listing them, in the parent.
+
+import Foundation
+import HighwayNN
+import HighwayTensor
+
+/// The models of the Grid LSTM tasks.
+public enum GridTaskModel: String, Codable, CaseIterable, Sendable {
+    /// 1-LSTM with one weight set for every layer (parity).
+    case tied
+    /// 1-LSTM with one weight set per layer (parity).
+    case untied
+    /// Dense layers of the same width and depth (parity's baseline).
+    case feedforward
+    /// 2-LSTM (time × depth), tied, depth the priority dimension (addition, memorize, charlm).
+    case grid
+    /// Stacked LSTM of about the same size (the sequence tasks' baseline).
+    case stacked
+}
+
+/// A model as the tasks use it: a batch `x` (B, T, in) to logits (B·K, classes).
+final class TaskNet {
+    let summary: String
+    let parameters: [Parameter]
+    let logits: (Variable) throws -> Variable
+    var parameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }
+
+    init(summary: String, parameters: [Parameter], logits: @escaping (Variable) throws -> Variable) {
+        self.summary = summary
+        self.parameters = parameters
+        self.logits = logits
+    }
+
+    /// Parity: x (B, 1, bits) → logits (B, 2).
+    static func parity(_ kind: GridTaskModel, bits: Int, width: Int, depth: Int, activation: Activation,
+                       rng: inout SeededGenerator) -> TaskNet {
+        switch kind {
+        case .tied, .untied:
+            let grid = GridLSTM.oneLSTM(name: "grid", inputSize: bits, hiddenSize: width, depth: depth, tied: kind == .tied, rng: &rng)
+            let out = Dense(name: "output", inputSize: width, outputSize: 2, activation: .identity, rng: &rng)
+            let top = GridTopology.depthStack(depth: depth)
+            return TaskNet(summary: "\(kind.rawValue) 1-LSTM, depth \(depth), width \(width)", parameters: grid.parameters + [out.weight, out.bias]) { x in
+                let h = try grid(x, topology: top)
+                return try out(x.tape.reshape(h, to: [-1, width]))
+            }
+        default:
+            var layers = [Dense(name: "layers.0", inputSize: bits, outputSize: width, activation: activation, rng: &rng)]
+            for l in 1..<max(depth, 1) {
+                layers.append(Dense(name: "layers.\(l)", inputSize: width, outputSize: width, activation: activation, rng: &rng))
+            }
+            let out = Dense(name: "output", inputSize: width, outputSize: 2, activation: .identity, rng: &rng)
+            let params = (layers + [out]).flatMap { [$0.weight, $0.bias] }
+            return TaskNet(summary: "feedforward \(activation), depth \(depth), width \(width)", parameters: params) { x in
+                var h = try x.tape.reshape(x, to: [-1, bits])
+                for l in layers { h = try l(h) }
+                return try out(h)
+            }
+        }
+    }
+
+    /// Sequences: x (B, steps, inputs) → logits (B·outputSteps, classes) from the last
+    /// `outputSteps` steps.
+    static func sequence(_ kind: GridTaskModel, inputs: Int, classes: Int, steps: Int, outputSteps: Int,
+                         width: Int, depth: Int, rng: inout SeededGenerator) -> TaskNet {
+        let out = Dense(name: "output", inputSize: width, outputSize: classes, activation: .identity, rng: &rng)
+        if kind == .stacked {
+            let lstm = LSTM(name: "lstm", inputSize: inputs, hiddenSize: width, layers: depth, rng: &rng)
+            return TaskNet(summary: "stacked LSTM, \(depth) layers, width \(width)", parameters: lstm.parameters + [out.weight, out.bias]) { x in
+                let tape = x.tape
+                let y = try lstm(x).output                                    // (B, T, w)
+                let flat = try tape.reshape(y, to: [-1, steps * width])
+                let tail = outputSteps == steps ? flat
+                    : try tape.split(flat, lastAxisSizes: [(steps - outputSteps) * width, outputSteps * width])[1]
+                return try out(tape.reshape(tail, to: [-1, width]))
+            }
+        }
+        let grid = GridLSTM.twoLSTM(name: "grid", inputSize: inputs, hiddenSize: width, depth: depth, tied: true, rng: &rng)
+        let top = GridTopology.timeDepth(steps: steps, depth: depth, outputSteps: outputSteps)
+        return TaskNet(summary: "tied 2-LSTM, depth \(depth), width \(width)", parameters: grid.parameters + [out.weight, out.bias]) { x in
+            try out(x.tape.reshape(grid(x, topology: top), to: [-1, width]))
+        }
+    }
+}
+
+/// One evaluation during training.
+public struct GridCurvePoint: Codable, Sendable {
+    public var step: Int
+    public var samples: Int
+    public var seconds: Double
+    /// Mean training loss since the previous point.
+    public var trainLoss: Double
+    /// Exact-match accuracy on the evaluation examples.
+    public var accuracy: Double
+}
+
+/// What a task run ends with (`summary.json`).
+public struct GridTaskSummary: Codable, Sendable {
+    public var task: String
+    public var model: String
+    public var kind: String
+    public var parameters: Int
+    /// Exact-match accuracy on `evalExamples` fresh examples at the end.
+    public var accuracy: Double
+    public var evalExamples: Int
+    public var samplesSeen: Int
+    public var steps: Int
+    public var seconds: Double
+    /// Whether the target accuracy was reached.
+    public var solved: Bool
+    public var target: Double
+    /// Bits per character on the held-out text (charlm).
+    public var bitsPerChar: Double?
+    /// Text sampled from the model (charlm).
+    public var sample: String?
+    /// Extra measurements.
+    public var extra: [String: Double]
+
+    enum CodingKeys: String, CodingKey {
+        case task, model, kind, parameters, accuracy
+        case evalExamples = "eval_examples", samplesSeen = "samples_seen", steps, seconds, solved, target
+        case bitsPerChar = "bits_per_char", sample, extra
+    }
+}
+
+/// Training options shared by the tasks.
+public struct GridTrainOptions: Codable, Sendable {
+    public var batchSize = 32
+    public var learningRate: Float = 0.001
+    /// Stop after this many training examples…
+    public var maxSamples = 1_000_000
+    /// … or this many seconds of training, whichever comes first.
+    public var maxSeconds = 600.0
+    /// Stop early once an evaluation reaches this exact-match accuracy.
+    public var target = 0.99
+    /// Evaluate every this many steps, on `evalExamples` fresh examples.
+    public var evalEvery = 100
+    public var evalExamples = 1000
+    /// Fresh examples of the final measurement.
+    public var finalExamples = 10_000
+    /// Global gradient-norm clip (0: none).
+    public var clip: Float = 1
+    public var seed: UInt64 = 1
+    public init() {}
+}
+
+/// A task's example stream: `draw(batch, rng)` gives x (batch, steps, inputs) and, per example,
+/// `outputs` labels in order.
+struct TaskStream {
+    var outputs: Int
+    var draw: (Int, inout SeededGenerator) -> (x: Tensor, labels: [Int])
+    /// Where the evaluations draw from (nil: `draw`, with a separate seed).
+    var evalDraw: ((Int, inout SeededGenerator) -> (x: Tensor, labels: [Int]))? = nil
+    /// Accuracy per output (a character) instead of per example (exact match).
+    var perOutput = false
+}
+
+enum GridTrainer {
+    /// Trains `net` on `stream` and writes the run directory; `progress(step, maxSteps, note)`.
+    static func run(task: String, kind: GridTaskModel, net: TaskNet, stream: TaskStream, options o: GridTrainOptions,
+                    config: [String: Any], directory: URL, extra: ((TaskNet, Tape) throws -> (numbers: [String: Double], text: String?))? = nil,
+                    progress: (Int, Int, String) -> Void) throws -> (GridTaskSummary, [GridCurvePoint]) {
+        try checkWritableDirectory(directory, create: true)
+        var cfg = config
+        cfg["task"] = task; cfg["model"] = kind.rawValue; cfg["batch_size"] = o.batchSize
+        cfg["learning_rate"] = Double(o.learningRate); cfg["max_samples"] = o.maxSamples; cfg["max_seconds"] = o.maxSeconds
+        cfg["target"] = o.target; cfg["eval_every"] = o.evalEvery; cfg["eval_examples"] = o.evalExamples
+        cfg["final_examples"] = o.finalExamples; cfg["clip"] = Double(o.clip); cfg["seed"] = Int(o.seed)
+        try writeJSON(cfg, to: directory.appendingPathComponent("config.json"))
+        let optimizer = try Adam(learningRate: o.learningRate)
+        var trainRNG = SeededGenerator(seed: o.seed &* 0x9E37_79B9 &+ 1)
+        var evalRNG = SeededGenerator(seed: o.seed &* 0x9E37_79B9 &+ 2)
+        let evalDraw = stream.evalDraw ?? stream.draw
+        let evalSet = (0..<max(1, o.evalExamples / o.batchSize)).map { _ in evalDraw(o.batchSize, &evalRNG) }
+        let tape = Tape()
+        let start = monotonicSeconds()
+        let maxSteps = max(1, o.maxSamples / o.batchSize)
+        var curve: [GridCurvePoint] = []
+        var step = 0, lossSum = 0.0, lossCount = 0, solved = false
+        for p in net.parameters { p.zeroGrad() }
+        while step < maxSteps && monotonicSeconds() - start < o.maxSeconds {
+            let (x, labels) = stream.draw(o.batchSize, &trainRNG)
+            tape.reset()
+            let loss = try tape.softmaxCrossEntropy(logits: net.logits(tape.constant(x)), labels: labels)
+            try tape.backward(loss)
+            let l = Double(loss.value[flat: 0])
+            guard l.isFinite else { throw GridTaskError.nonFinite(task: task, step: step + 1) }
+            lossSum += l; lossCount += 1
+            if o.clip > 0 { clipGradients(net.parameters, maxNorm: o.clip) }
+            optimizer.step(net.parameters)
+            for p in net.parameters { p.zeroGrad() }
+            step += 1
+            if step % o.evalEvery == 0 || step == maxSteps {
+                let acc = try accuracy(net, evalSet, outputs: stream.perOutput ? 1 : stream.outputs, tape: tape)
+                curve.append(GridCurvePoint(step: step, samples: step * o.batchSize, seconds: monotonicSeconds() - start,
+                                            trainLoss: lossSum / Double(max(lossCount, 1)), accuracy: acc))
+                lossSum = 0; lossCount = 0
+                progress(step, maxSteps, String(format: "loss %.4f, accuracy %.2f%%, %.0f of %.0f s", curve.last!.trainLoss, acc * 100,
+                                                curve.last!.seconds, o.maxSeconds))
+                try writeCurve(curve, task: task, model: net.summary, directory: directory)
+                if acc >= o.target { solved = true; break }
+            }
+        }
+        let seconds = monotonicSeconds() - start
+        // the final measurement, on examples never seen: a third seeded stream
+        var finalRNG = SeededGenerator(seed: o.seed &* 0x9E37_79B9 &+ 3)
+        let finalSet = stride(from: 0, to: o.finalExamples, by: o.batchSize).map { i in
+            evalDraw(min(o.batchSize, o.finalExamples - i), &finalRNG)
+        }
+        let finalAccuracy = try accuracy(net, finalSet, outputs: stream.perOutput ? 1 : stream.outputs, tape: tape)
+        let more = try extra?(net, tape)
+        let summary = GridTaskSummary(task: task, model: net.summary, kind: kind.rawValue, parameters: net.parameterCount,
+                                      accuracy: finalAccuracy, evalExamples: o.finalExamples,
+                                      samplesSeen: step * o.batchSize, steps: step, seconds: seconds,
+                                      solved: finalAccuracy >= o.target, target: o.target,
+                                      bitsPerChar: more?.numbers["bits_per_char"], sample: more?.text, extra: more?.numbers ?? [:])
+        _ = solved
+        try writeCurve(curve, task: task, model: net.summary, directory: directory)
+        try writeJSON(summary, to: directory.appendingPathComponent("summary.json"))
+        return (summary, curve)
+    }
+
+    /// Scales every gradient so that their joint L2 norm is at most `maxNorm`.
+    static func clipGradients(_ parameters: [Parameter], maxNorm: Float) {
+        var sq = 0.0
+        for p in parameters { p.grad.withUnsafeBufferPointer { g in for v in g { sq += Double(v) * Double(v) } } }
+        let norm = sq.squareRoot()
+        guard norm > Double(maxNorm) else { return }
+        let s = Float(Double(maxNorm) / norm)
+        for p in parameters { p.grad.withUnsafeMutableBufferPointer { g in for i in g.indices { g[i] *= s } } }
+    }
+
+    /// Exact-match accuracy: an example counts when all of its `outputs` predictions are right.
+    static func accuracy(_ net: TaskNet, _ set: [(x: Tensor, labels: [Int])], outputs: Int, tape: Tape) throws -> Double {
+        var correct = 0, total = 0
+        for (x, labels) in set {
+            tape.reset()
+            let z = try net.logits(tape.constant(x)).value    // (B·K, C)
+            let C = z.shape[1], B = labels.count / outputs
+            z.withUnsafeBufferPointer { p in
+                for b in 0..<B {
+                    var ok = true
+                    for k in 0..<outputs where ok {
+                        let r = b * outputs + k
+                        var best = 0
+                        for c in 1..<C where p[r * C + c] > p[r * C + best] { best = c }
+                        ok = best == labels[r]
+                    }
+                    if ok { correct += 1 }
+                }
+            }
+            total += B
+        }
+        tape.reset()
+        return Double(correct) / Double(max(total, 1))
+    }
+
+    static func writeCurve(_ curve: [GridCurvePoint], task: String, model: String, directory: URL) throws {
+        var table = CSVTable(header: ["step", "samples", "seconds", "train_loss", "accuracy"])
+        for p in curve { table.append(numbers: [Double(p.step), Double(p.samples), p.seconds, p.trainLoss, p.accuracy]) }
+        try table.write(to: directory.appendingPathComponent("curve.csv"))
+        try writeJSON(curve, to: directory.appendingPathComponent("curve.json"))
+        guard !curve.isEmpty else { return }
+        try curveFigure(title: "\(task): \(model)", curves: [(model, curve)]).write(to: directory.appendingPathComponent("curve"))
+    }
+
+    /// Training loss and exact-match accuracy against training examples seen, one line per model.
+    static func curveFigure(title: String, curves: [(String, [GridCurvePoint])]) -> Figure {
+        let colors = Color.palette
+        func series(_ value: (GridCurvePoint) -> Double) -> [Series] {
+            curves.enumerated().map { i, c in
+                Series(name: c.0, x: c.1.map { Double($0.samples) }, y: c.1.map(value), color: colors[i % colors.count])
+            }
+        }
+        return Figure(title: title, panels: [
+            Panel(title: "training loss", x: Axis("training examples"), y: Axis("mean cross-entropy", scale: .log10),
+                  series: series { max($0.trainLoss, 1e-6) }),
+            Panel(title: "exact-match accuracy (fresh examples)", x: Axis("training examples"), y: Axis("accuracy", range: 0...1),
+                  series: series(\.accuracy)),
+        ])
+    }
+
+    /// Runs several models of one task into `directory/<model>` and writes the comparison.
+    static func compare(task: String, title: String, directory: URL, runs: [(GridTaskModel, () throws -> (GridTaskSummary, [GridCurvePoint]))])
+        throws -> [GridTaskSummary] {
+        try checkWritableDirectory(directory, create: true)
+        var summaries: [GridTaskSummary] = [], curves: [(String, [GridCurvePoint])] = []
+        for (_, body) in runs {
+            let (s, c) = try body()
+            summaries.append(s)
+            curves.append((s.model, c))
+        }
+        if runs.count > 1 {
+            try curveFigure(title: title, curves: curves).write(to: directory.appendingPathComponent("comparison"))
+            try writeJSON(summaries, to: directory.appendingPathComponent("summary.json"))
+        }
+        return summaries
+    }
+}
+
+public enum GridTaskError: Error, CustomStringConvertible {
+    case nonFinite(task: String, step: Int)
+    case badText(path: String, reason: String)
+    public var description: String {
+        switch self {
+        case .nonFinite(let t, let s): "\(t): the loss is not finite at step \(s) (try a smaller --lr)"
+        case .badText(let p, let r): "\(p): \(r)"
+        }
+    }
+}
+
+// ---- parity ------------------------------------------------------------------------------------
+
+/// k-bit parity (§4.1): the whole string of ±1 bits is the input; the target is whether the number
+/// of 1 bits is odd.
+public struct ParityTask {
+    public var bits = 64
+    public var models: [GridTaskModel] = [.tied, .feedforward]
+    public var depth = 10
+    public var width = 64
+    public var activation: Activation = .tanh
+    public var options = GridTrainOptions()
+    public var outputDirectory: URL
+    public init(outputDirectory: URL) { self.outputDirectory = outputDirectory }
+
+    static func stream(bits: Int) -> TaskStream {
+        TaskStream(outputs: 1) { batch, rng in
+            var x = Tensor.zeros([batch, 1, bits]), labels = [Int](repeating: 0, count: batch)
+            x.withUnsafeMutableBufferPointer { p in
+                for b in 0..<batch {
+                    var odd = 0
+                    for i in 0..<bits {
+                        let one = rng.next() & 1 == 1
+                        p[b * bits + i] = one ? 1 : -1
+                        if one { odd ^= 1 }
+                    }
+                    labels[b] = odd
+                }
+            }
+            return (x, labels)
+        }
+    }
+
+    /// Trains every model; `progress(model, step, maxSteps, note)`.
+    public func run(progress: @escaping (String, Int, Int, String) -> Void = { _, _, _, _ in }) throws -> [GridTaskSummary] {
+        try GridTrainer.compare(task: "\(bits)-bit parity", title: "\(bits)-bit parity: 1-LSTM vs feedforward (width \(width), depth \(depth))",
+                                directory: outputDirectory, runs: models.map { kind in
+            (kind, {
+                var rng = SeededGenerator(seed: options.seed)
+                let net = TaskNet.parity(kind, bits: bits, width: width, depth: depth, activation: activation, rng: &rng)
+                let dir = models.count > 1 ? outputDirectory.appendingPathComponent(kind.rawValue) : outputDirectory
+                return try GridTrainer.run(task: "\(bits)-bit parity", kind: kind, net: net, stream: Self.stream(bits: bits), options: options,
+                                           config: ["bits": bits, "depth": depth, "width": width, "activation": activation.rawValue],
+                                           directory: dir) { s, n, note in progress(kind.rawValue, s, n, note) }
+            })
+        })
+    }
+
+    /// One point of a sweep.
+    public struct SweepPoint: Codable, Sendable {
+        public var model: String
+        public var bits: Int
+        public var accuracy: Double
+        public var solved: Bool
+        public var samplesSeen: Int
+        public var seconds: Double
+        enum CodingKeys: String, CodingKey { case model, bits, accuracy, solved, samplesSeen = "samples_seen", seconds }
+    }
+
+    /// For every model, trains on each of `bitsList` in order within the budget of `options`, and
+    /// stops at the first k it does not solve. Writes sweep.json / .csv / .svg / .png.
+    public func sweep(bitsList: [Int], progress: @escaping (String, Int, Int, String) -> Void = { _, _, _, _ in })
+        throws -> (points: [SweepPoint], largest: [String: Int]) {
+        try checkWritableDirectory(outputDirectory, create: true)
+        var points: [SweepPoint] = [], largest: [String: Int] = [:]
+        for kind in models {
+            largest[kind.rawValue] = 0
+            for k in bitsList {
+                var t = self
+                t.bits = k
+                t.models = [kind]
+                t.outputDirectory = outputDirectory.appendingPathComponent("\(kind.rawValue)-\(k)")
+                let s = try t.run { m, step, n, note in progress("\(m) k=\(k)", step, n, note) }[0]
+                points.append(SweepPoint(model: kind.rawValue, bits: k, accuracy: s.accuracy, solved: s.solved,
+                                         samplesSeen: s.samplesSeen, seconds: s.seconds))
+                try writeJSON(points, to: outputDirectory.appendingPathComponent("sweep.json"))
+                guard s.solved else { break }
+                largest[kind.rawValue] = k
+            }
+        }
+        var table = CSVTable(header: ["model", "bits", "accuracy", "solved", "samples_seen", "seconds"])
+        for p in points {
+            table.append([.text(p.model), .number(Double(p.bits)), .number(p.accuracy), .number(p.solved ? 1 : 0),
+                          .number(Double(p.samplesSeen)), .number(p.seconds)])
+        }
+        try table.write(to: outputDirectory.appendingPathComponent("sweep.csv"))
+        let series = models.enumerated().map { i, kind in
+            let ps = points.filter { $0.model == kind.rawValue }
+            return Series(name: kind.rawValue, x: ps.map { Double($0.bits) }, y: ps.map(\.accuracy),
+                          color: Color.palette[i % Color.palette.count], markers: true)
+        }
+        try Figure(title: "Parity: accuracy by input bits k",
+                   panels: [Panel(title: "fresh strings, budget \(Int(options.maxSeconds)) s per k", x: Axis("input bits k"),
+                                  y: Axis("accuracy", range: 0...1), series: series,
+                                  referenceLines: [ReferenceLine(name: "target", y: options.target)])])
+            .write(to: outputDirectory.appendingPathComponent("sweep"))
+        try writeJSON(["points": points.map { ["model": $0.model, "bits": $0.bits, "accuracy": $0.accuracy, "solved": $0.solved] as [String: Any] },
+                       "largest_solved": largest] as [String: Any],
+                      to: outputDirectory.appendingPathComponent("summary.json"))
+        return (points, largest)
+    }
+}
+
+// ---- addition and memorisation ------------------------------------------------------------------
+
+/// The sequence tasks of §4.2: 15-digit addition and the memorisation of random symbol sequences,
+/// each a tied 2-LSTM against a stacked LSTM of about the same number of parameters.
+public struct SequenceTask {
+    public enum Kind: String, Codable, Sendable { case addition, memorize }
+    public var kind: Kind
+    /// Digits per number (addition) or symbols per sequence (memorize).
+    public var length: Int
+    /// Alphabet of the memorised sequences.
+    public var symbols = 10
+    public var models: [GridTaskModel] = [.grid, .stacked]
+    public var depth = 4
+    public var width = 64
+    public var options = GridTrainOptions()
+    public var outputDirectory: URL
+    public init(kind: Kind, length: Int, outputDirectory: URL) {
+        self.kind = kind
+        self.length = length
+        self.outputDirectory = outputDirectory
+    }
+
+    /// Input symbols (one-hot), output classes, steps and output steps of one example.
+    ///
+    /// addition: a's digits, '+', b's digits, '=', then length + 1 blanks during which the target
+    /// is the sum's digits; all numbers least significant digit first. memorize: the sequence, a
+    /// delimiter, then `length` blanks during which the target is the sequence again.
+    var shape: (inputs: Int, classes: Int, steps: Int, outputs: Int) {
+        switch kind {
+        case .addition: (13, 10, 3 * length + 3, length + 1)
+        case .memorize: (symbols + 2, symbols, 2 * length + 1, length)
+        }
+    }
+
+    func stream() -> TaskStream {
+        let (V, _, T, K) = shape, n = length, kind = self.kind, symbols = self.symbols
+        return TaskStream(outputs: K) { batch, rng in
+            var x = Tensor.zeros([batch, T, V]), labels = [Int](repeating: 0, count: batch * K)
+            x.withUnsafeMutableBufferPointer { p in
+                for b in 0..<batch {
+                    func put(_ t: Int, _ s: Int) { p[(b * T + t) * V + s] = 1 }
+                    switch kind {
+                    case .addition:
+                        var a = [Int](repeating: 0, count: n), c = [Int](repeating: 0, count: n)
+                        for i in 0..<n { a[i] = Int(rng.next(below: 10)); c[i] = Int(rng.next(below: 10)) }
+                        for i in 0..<n { put(i, a[i]); put(n + 1 + i, c[i]) }
+                        put(n, 10); put(2 * n + 1, 11)
+                        var carry = 0
+                        for i in 0...n {
+                            put(2 * n + 2 + i, 12)
+                            let s = (i < n ? a[i] + c[i] : 0) + carry
+                            labels[b * K + i] = s % 10
+                            carry = s / 10
+                        }
+                    case .memorize:
+                        for i in 0..<n {
+                            let s = Int(rng.next(below: UInt64(symbols)))
+                            put(i, s)
+                            put(n + 1 + i, symbols + 1)
+                            labels[b * K + i] = s
+                        }
+                        put(n, symbols)
+                    }
+                }
+            }
+            return (x, labels)
+        }
+    }
+
+    /// The stacked LSTM's width whose parameter count is closest to `target` at `depth` layers.
+    static func matchedWidth(target: Int, inputs: Int, classes: Int, depth: Int) -> Int {
+        func count(_ w: Int) -> Int { 4 * w * (inputs + w + 2) + (depth - 1) * 4 * w * (2 * w + 2) + classes * (w + 1) }
+        var best = 1
+        for w in 1...2048 where abs(count(w) - target) < abs(count(best) - target) { best = w }
+        return best
+    }
+
+    var taskName: String { kind == .addition ? "\(length)-digit addition" : "memorize \(length) symbols of \(symbols)" }
+
+    public func run(progress: @escaping (String, Int, Int, String) -> Void = { _, _, _, _ in }) throws -> [GridTaskSummary] {
+        let (V, C, T, K) = shape
+        var rng0 = SeededGenerator(seed: options.seed)
+        let gridParams = TaskNet.sequence(.grid, inputs: V, classes: C, steps: T, outputSteps: K, width: width, depth: depth, rng: &rng0).parameterCount
+        let stackedWidth = Self.matchedWidth(target: gridParams, inputs: V, classes: C, depth: depth)
+        return try GridTrainer.compare(task: taskName, title: "\(taskName): tied 2-LSTM vs stacked LSTM (same budget)",
+                                       directory: outputDirectory, runs: models.map { kind in
+            (kind, {
+                var rng = SeededGenerator(seed: options.seed)
+                let w = kind == .stacked ? stackedWidth : width
+                let net = TaskNet.sequence(kind, inputs: V, classes: C, steps: T, outputSteps: K, width: w, depth: depth, rng: &rng)
+                let dir = models.count > 1 ? outputDirectory.appendingPathComponent(kind.rawValue) : outputDirectory
+                return try GridTrainer.run(task: taskName, kind: kind, net: net, stream: stream(), options: options,
+                                           config: ["task_kind": self.kind.rawValue, "length": length, "symbols": symbols,
+                                                    "depth": depth, "width": w], directory: dir) { s, n, note in progress(kind.rawValue, s, n, note) }
+            })
+        })
+    }
+}
+
+// ---- character-level language model ------------------------------------------------------------
+
+/// A character-level language model (§4.3): a tied 2-LSTM (time × depth) or a stacked LSTM reads
+/// `steps` characters and predicts each next one. Trained on random windows of the text's head;
+/// bits per character measured on the held-out tail in non-overlapping windows, each started
+/// from zero state (so slightly worse than a model that carries its state across windows).
+public struct CharLMTask {
+    public var textURL: URL
+    public var models: [GridTaskModel] = [.grid]
+    public var steps = 50
+    public var depth = 3
+    public var width = 64
+    /// The fraction of the text held out at its end.
+    public var heldOut = 0.1
+    /// Characters sampled from the trained model (0: none).
+    public var sampleLength = 300
+    public var options: GridTrainOptions
+    public var outputDirectory: URL
+
+    public init(textURL: URL, outputDirectory: URL) {
+        self.textURL = textURL
+        self.outputDirectory = outputDirectory
+        var o = GridTrainOptions()
+        o.target = 1.01   // train for the whole budget
+        o.evalExamples = 256
+        o.finalExamples = 256
+        options = o
+    }
+
+    /// The text's characters (Unicode scalars) as indices into a sorted vocabulary.
+    static func load(_ url: URL, steps: Int, heldOut: Double) throws -> (vocab: [Unicode.Scalar], train: [Int], test: [Int]) {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw GridTaskError.badText(path: url.path, reason: "cannot read the file (\(error.localizedDescription))")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw GridTaskError.badText(path: url.path, reason: "not UTF-8 text")
+        }
+        let scalars = Array(text.unicodeScalars)
+        let vocab = Array(Set(scalars)).sorted { $0.value < $1.value }
+        let index = Dictionary(uniqueKeysWithValues: vocab.enumerated().map { ($1, $0) })
+        let ids = scalars.map { index[$0]! }
+        let testCount = Int(Double(ids.count) * heldOut)
+        guard vocab.count >= 2, testCount >= steps + 1, ids.count - testCount >= steps + 1 else {
+            throw GridTaskError.badText(path: url.path, reason: "\(ids.count) characters of \(vocab.count) kinds: need at least 2 kinds and \(steps + 1) characters in both the training part and the held-out \(Int(heldOut * 100))% (steps \(steps))")
+        }
+        return (vocab, Array(ids[..<(ids.count - testCount)]), Array(ids[(ids.count - testCount)...]))
+    }
+
+    /// Random windows of `text`: x one-hot (B, steps, V), labels the next characters.
+    static func windows(_ text: [Int], vocab V: Int, steps: Int) -> (Int, inout SeededGenerator) -> (x: Tensor, labels: [Int]) {
+        { batch, rng in
+            var x = Tensor.zeros([batch, steps, V]), labels = [Int](repeating: 0, count: batch * steps)
+            x.withUnsafeMutableBufferPointer { p in
+                for b in 0..<batch {
+                    let s = Int(rng.next(below: UInt64(text.count - steps)))
+                    for t in 0..<steps {
+                        p[(b * steps + t) * V + text[s + t]] = 1
+                        labels[b * steps + t] = text[s + t + 1]
+                    }
+                }
+            }
+            return (x, labels)
+        }
+    }
+
+    /// Bits per character over the non-overlapping windows of `text`.
+    static func bitsPerChar(_ net: TaskNet, _ text: [Int], vocab V: Int, steps: Int, batch: Int, tape: Tape) throws -> Double {
+        let starts = Array(stride(from: 0, to: text.count - steps, by: steps))
+        var nats = 0.0, count = 0
+        for chunk in stride(from: 0, to: starts.count, by: batch) {
+            let ss = starts[chunk..<min(chunk + batch, starts.count)]
+            var x = Tensor.zeros([ss.count, steps, V]), labels: [Int] = []
+            x.withUnsafeMutableBufferPointer { p in
+                for (b, s) in ss.enumerated() {
+                    for t in 0..<steps { p[(b * steps + t) * V + text[s + t]] = 1; labels.append(text[s + t + 1]) }
+                }
+            }
+            tape.reset()
+            let loss = try tape.softmaxCrossEntropy(logits: net.logits(tape.constant(x)), labels: labels)
+            nats += Double(loss.value[flat: 0]) * Double(labels.count)
+            count += labels.count
+        }
+        tape.reset()
+        return nats / Double(max(count, 1)) / log(2)
+    }
+
+    /// Samples `length` characters after `prefix` (steps characters), temperature 1.
+    static func sample(_ net: TaskNet, prefix: [Int], vocab: [Unicode.Scalar], steps: Int, length: Int, seed: UInt64, tape: Tape) throws -> String {
+        var rng = SeededGenerator(seed: seed)
+        var context = Array(prefix.suffix(steps)), out = String.UnicodeScalarView()
+        let V = vocab.count
+        for _ in 0..<length {
+            var x = Tensor.zeros([1, steps, V])
+            for (t, c) in context.enumerated() { x[flat: t * V + c] = 1 }
+            tape.reset()
+            let z = try net.logits(tape.constant(x)).value    // (steps, V): the last row predicts the next
+            var p = [Double](repeating: 0, count: V), mx = -Double.infinity
+            for c in 0..<V { p[c] = Double(z[flat: (steps - 1) * V + c]); mx = max(mx, p[c]) }
+            var sum = 0.0
+            for c in 0..<V { p[c] = exp(p[c] - mx); sum += p[c] }
+            var u = Double(rng.nextUnitFloat()) * sum, next = V - 1
+            for c in 0..<V { u -= p[c]; if u <= 0 { next = c; break } }
+            out.append(vocab[next])
+            context.removeFirst()
+            context.append(next)
+        }
+        tape.reset()
+        return String(out)
+    }
+
+    public func run(progress: @escaping (String, Int, Int, String) -> Void = { _, _, _, _ in }) throws -> [GridTaskSummary] {
+        let (vocab, train, test) = try Self.load(textURL, steps: steps, heldOut: heldOut)
+        let V = vocab.count, L = steps
+        var rng0 = SeededGenerator(seed: options.seed)
+        let gridParams = TaskNet.sequence(.grid, inputs: V, classes: V, steps: L, outputSteps: L, width: width, depth: depth, rng: &rng0).parameterCount
+        let stackedWidth = SequenceTask.matchedWidth(target: gridParams, inputs: V, classes: V, depth: depth)
+        let name = "charlm \(textURL.lastPathComponent)"
+        let summaries = try GridTrainer.compare(task: name, title: "\(name): per-character accuracy on the held-out tail",
+                                                directory: outputDirectory, runs: models.map { kind in
+            (kind, {
+                var rng = SeededGenerator(seed: options.seed)
+                let w = kind == .stacked ? stackedWidth : width
+                let net = TaskNet.sequence(kind, inputs: V, classes: V, steps: L, outputSteps: L, width: w, depth: depth, rng: &rng)
+                let dir = models.count > 1 ? outputDirectory.appendingPathComponent(kind.rawValue) : outputDirectory
+                let stream = TaskStream(outputs: L, draw: Self.windows(train, vocab: V, steps: L),
+                                        evalDraw: Self.windows(test, vocab: V, steps: L), perOutput: true)
+                return try GridTrainer.run(task: name, kind: kind, net: net, stream: stream, options: options,
+                                           config: ["text": textURL.path, "characters": train.count + test.count, "vocabulary": V,
+                                                    "steps": L, "depth": depth, "width": w, "held_out": heldOut],
+                                           directory: dir, extra: { net, tape in
+                    let bpc = try Self.bitsPerChar(net, test, vocab: V, steps: L, batch: options.batchSize, tape: tape)
+                    let text = sampleLength > 0
+                        ? try Self.sample(net, prefix: Array(test.prefix(L)), vocab: vocab, steps: L, length: sampleLength, seed: options.seed, tape: tape)
+                        : nil
+                    if let text { try AtomicFile.write(text, to: dir.appendingPathComponent("sample.txt")) }
+                    return (["bits_per_char": bpc], text)
+                }) { s, n, note in progress(kind.rawValue, s, n, note) }
+            })
+        })
+        return summaries
+    }
+}

@@ -1,0 +1,272 @@
+// `highway parity`, `highway addition`, `highway memorize`: the Grid LSTM paper's tasks. Argument
+// parsing only; the tasks live in HighwayKit (Experiments/GridTasks.swift).
+
+import ArgumentParser
+import Foundation
+import HighwayKit
+
+/// Training options every Grid LSTM task shares.
+struct GridTrainArguments: ParsableArguments {
+    @Option(help: "Examples per training step.") var batch = 32
+    @Option(help: "Adam learning rate.") var lr: Float = 0.001
+    @Option(help: "Stop after this many training examples.") var maxSamples = 2_000_000
+    @Option(help: "Stop after this many minutes of training (per model).") var minutes = 10.0
+    @Option(help: "Stop once an evaluation reaches this exact-match accuracy.") var target = 0.99
+    @Option(help: "Evaluate every this many steps.") var evalEvery = 100
+    @Option(help: "Fresh examples per evaluation during training.") var evalExamples = 1000
+    @Option(help: "Fresh examples of the final measurement.") var finalExamples = 10_000
+    @Option(help: "Global gradient-norm clip (0: none).") var clip: Float = 1
+    @Option(help: "Random seed.") var seed: UInt64 = 1
+
+    func validate() throws {
+        if batch < 1 { throw ValidationError("--batch must be at least 1, got \(batch).") }
+        if !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be a positive number, got \(lr).") }
+        if maxSamples < 1 { throw ValidationError("--max-samples must be at least 1, got \(maxSamples).") }
+        if !(minutes > 0) { throw ValidationError("--minutes must be positive, got \(minutes).") }
+        if !(target > 0 && target <= 1) { throw ValidationError("--target must be in (0, 1], got \(target).") }
+        if evalEvery < 1 { throw ValidationError("--eval-every must be at least 1, got \(evalEvery).") }
+        if evalExamples < 1 || finalExamples < 1 { throw ValidationError("--eval-examples and --final-examples must be at least 1.") }
+        if !(clip >= 0) { throw ValidationError("--clip must be ≥ 0, got \(clip).") }
+    }
+
+    var options: GridTrainOptions {
+        var o = GridTrainOptions()
+        o.batchSize = batch; o.learningRate = lr; o.maxSamples = maxSamples; o.maxSeconds = minutes * 60
+        o.target = target; o.evalEvery = evalEvery; o.evalExamples = evalExamples; o.finalExamples = finalExamples
+        o.clip = clip; o.seed = seed
+        return o
+    }
+}
+
+/// Parses a comma-separated list of models, each one of `allowed`.
+func parseModels(_ text: String, allowed: [GridTaskModel], option: String) throws -> [GridTaskModel] {
+    let names = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+    let models = names.compactMap { GridTaskModel(rawValue: $0) }
+    guard !names.isEmpty, models.count == names.count, models.allSatisfy(allowed.contains) else {
+        throw ValidationError("\(option) \(text): expected a comma-separated list of \(allowed.map(\.rawValue).joined(separator: ", ")).")
+    }
+    return models
+}
+
+/// A progress bar per model, replaced when the model changes.
+final class ModelProgress {
+    var bar: LoopProgress?
+    var current = ""
+    func update(_ model: String, _ step: Int, _ total: Int, _ note: String) {
+        if model != current {
+            bar?.finish()
+            bar = LoopProgress(total: total, label: model)
+            current = model
+        }
+        bar?.update(completed: step, note: note)
+    }
+    func finish() { bar?.finish() }
+}
+
+func printSummaries(_ summaries: [GridTaskSummary], directory: String) {
+    print(" model                                         │ params │ accuracy │ samples seen │ seconds")
+    for s in summaries {
+        let name = s.model.padding(toLength: 45, withPad: " ", startingAt: 0)
+        var line = String(format: " %@ │ %6d │ %7.2f%% │ %12d │ %7.1f", name, s.parameters, s.accuracy * 100, s.samplesSeen, s.seconds)
+        for (k, v) in s.extra.sorted(by: { $0.key < $1.key }) { line += String(format: "  %@ %.3f", k, v) }
+        print(line)
+    }
+    print("→ \(directory)")
+}
+
+/// `highway parity`: k-bit parity, 1-LSTM vs a feedforward net of the same width and depth.
+struct ParityCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "parity",
+        abstract: "k-bit parity: a 1-LSTM (Grid LSTM along depth) vs a feedforward net of the same size.",
+        discussion: """
+            Each training step draws fresh random strings of ±1 bits; the target is whether the \
+            number of 1 bits is odd. The whole string is the input, projected once into the first \
+            block. Reports exact accuracy on 10,000 fresh strings. With --sweep, trains each model on \
+            growing k and reports the largest k it solves within the budget (the paper: a tied \
+            1-LSTM solves 250 bits).
+
+            Writes into --output: per model config.json, curve.csv/.json/.svg/.png, summary.json; \
+            with several models a comparison.svg/.png and summary.json; with --sweep sweep.*.
+            """)
+
+    @Option(help: "Input bits k.") var bits = 64
+    @Option(help: "Comma-separated models: tied, untied, feedforward.") var model = "tied,feedforward"
+    @Option(help: "Blocks (1-LSTM) or hidden layers (feedforward).") var depth = 10
+    @Option(help: "Hidden units per block or layer.") var width = 64
+    @Option(help: "The feedforward net's activation: tanh or relu.") var activation = "tanh"
+    @Flag(help: "Sweep k over --sweep-bits and report the largest k each model solves.") var sweep = false
+    @Option(help: "The k of the sweep, comma-separated.") var sweepBits = "8,16,32,64,128,256"
+    @Option(help: "Output directory.") var output: String?
+    @OptionGroup var train: GridTrainArguments
+    @OptionGroup var runtime: RuntimeOptions
+
+    func validate() throws {
+        if bits < 1 { throw ValidationError("--bits must be at least 1, got \(bits).") }
+        if depth < 1 || width < 1 { throw ValidationError("--depth and --width must be at least 1.") }
+        if !["tanh", "relu"].contains(activation) { throw ValidationError("--activation must be tanh or relu, got \(activation).") }
+        _ = try parseModels(model, allowed: [.tied, .untied, .feedforward], option: "--model")
+        if sweep { _ = try sweepList() }
+    }
+
+    func sweepList() throws -> [Int] {
+        let ks = sweepBits.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !ks.isEmpty, ks.allSatisfy({ $0 > 0 }) else { throw ValidationError("--sweep-bits must list positive integers, got \(sweepBits).") }
+        return ks
+    }
+
+    func run() throws {
+        try runtime.apply()
+        let dir = output ?? (sweep ? "runs/parity-sweep" : "runs/parity-\(bits)")
+        var task = ParityTask(outputDirectory: URL(fileURLWithPath: dir))
+        task.bits = bits; task.depth = depth; task.width = width
+        task.activation = activation == "relu" ? .relu : .tanh
+        task.models = try parseModels(model, allowed: [.tied, .untied, .feedforward], option: "--model")
+        task.options = train.options
+        let bar = ModelProgress()
+        if sweep {
+            let (points, largest) = try task.sweep(bitsList: try sweepList(), progress: bar.update)
+            bar.finish()
+            for p in points { print(String(format: " %-12@ k = %4d: %6.2f%% %@ (%d samples, %.0f s)", p.model, p.bits, p.accuracy * 100, p.solved ? "solved" : "not solved", p.samplesSeen, p.seconds)) }
+            for (m, k) in largest.sorted(by: { $0.key < $1.key }) { print(" largest k solved by \(m): \(k)") }
+            print("→ \(dir)")
+        } else {
+            let s = try task.run(progress: bar.update)
+            bar.finish()
+            printSummaries(s, directory: dir)
+        }
+    }
+}
+
+/// The options `addition` and `memorize` share.
+struct SequenceModelArguments: ParsableArguments {
+    @Option(help: "Comma-separated models: grid (tied 2-LSTM), stacked (stacked LSTM of about the same size).") var model = "grid,stacked"
+    @Option(help: "Depth of the 2-LSTM and layers of the stacked LSTM.") var depth = 4
+    @Option(help: "Hidden units of the 2-LSTM (the stacked LSTM's width is matched by parameter count).") var width = 64
+    @Option(help: "Output directory.") var output: String?
+
+    func validate() throws {
+        if depth < 1 || width < 1 { throw ValidationError("--depth and --width must be at least 1.") }
+        _ = try parseModels(model, allowed: [.grid, .stacked], option: "--model")
+    }
+
+    func configure(_ task: inout SequenceTask, _ train: GridTrainArguments) throws {
+        task.depth = depth; task.width = width
+        task.models = try parseModels(model, allowed: [.grid, .stacked], option: "--model")
+        task.options = train.options
+    }
+}
+
+/// `highway addition`: 15-digit integer addition, 2-LSTM vs stacked LSTM.
+struct AdditionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "addition",
+        abstract: "Integer addition: a tied 2-LSTM (time × depth) vs a stacked LSTM, same sample budget.",
+        discussion: """
+            The input is a's digits, '+', b's digits, '=' and then one blank per digit of the sum, \
+            during which the model outputs the sum's digits (every number least significant digit \
+            first). Each step draws fresh problems; accuracy is per-sequence exact match on 10,000 \
+            fresh problems. Writes per model config.json, curve.csv/.json/.svg/.png, summary.json, \
+            and a comparison.svg/.png and summary.json into --output.
+            """)
+    @Option(help: "Digits per number.") var digits = 15
+    @OptionGroup var models: SequenceModelArguments
+    @OptionGroup var train: GridTrainArguments
+    @OptionGroup var runtime: RuntimeOptions
+
+    func validate() throws {
+        if digits < 1 { throw ValidationError("--digits must be at least 1, got \(digits).") }
+    }
+
+    func run() throws {
+        try runtime.apply()
+        let dir = models.output ?? "runs/addition-\(digits)"
+        var task = SequenceTask(kind: .addition, length: digits, outputDirectory: URL(fileURLWithPath: dir))
+        try models.configure(&task, train)
+        let bar = ModelProgress()
+        let s = try task.run(progress: bar.update)
+        bar.finish()
+        printSummaries(s, directory: dir)
+    }
+}
+
+/// `highway memorize`: reproduce random symbol sequences, 2-LSTM vs stacked LSTM.
+struct MemorizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "memorize",
+        abstract: "Memorisation: reproduce a random symbol sequence; tied 2-LSTM vs stacked LSTM.",
+        discussion: """
+            The input is the sequence, a delimiter, then one blank per symbol, during which the \
+            model outputs the sequence again. Accuracy is per-sequence exact match on 10,000 fresh \
+            sequences. Files as for `highway addition`.
+            """)
+    @Option(help: "Symbols per sequence.") var length = 20
+    @Option(help: "Alphabet size.") var symbols = 10
+    @OptionGroup var models: SequenceModelArguments
+    @OptionGroup var train: GridTrainArguments
+    @OptionGroup var runtime: RuntimeOptions
+
+    func validate() throws {
+        if length < 1 { throw ValidationError("--length must be at least 1, got \(length).") }
+        if symbols < 2 { throw ValidationError("--symbols must be at least 2, got \(symbols).") }
+    }
+
+    func run() throws {
+        try runtime.apply()
+        let dir = models.output ?? "runs/memorize-\(length)"
+        var task = SequenceTask(kind: .memorize, length: length, outputDirectory: URL(fileURLWithPath: dir))
+        task.symbols = symbols
+        try models.configure(&task, train)
+        let bar = ModelProgress()
+        let s = try task.run(progress: bar.update)
+        bar.finish()
+        printSummaries(s, directory: dir)
+    }
+}
+
+/// `highway charlm`: a character-level language model with a 2D Grid LSTM or a stacked LSTM.
+struct CharLMCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "charlm",
+        abstract: "Character-level language model: tied 2-LSTM (time × depth) or stacked LSTM; bits per character.",
+        discussion: """
+            Trains on random windows of the first 90% of FILE (UTF-8) to predict each next \
+            character; measures bits per character on the held-out last 10% (windows started from \
+            zero state) and samples text from the trained model. Writes per model config.json, \
+            curve.csv/.json/.svg/.png (per-character accuracy on the held-out text), sample.txt \
+            and summary.json (model, accuracy, bits_per_char, samples_seen, seconds).
+            """)
+    @Option(help: "A UTF-8 text file.") var text: String
+    @Option(help: "Comma-separated models: grid (tied 2-LSTM), stacked.") var model = "grid"
+    @Option(help: "Characters per training window (the unrolled steps).") var steps = 50
+    @Option(help: "Depth of the 2-LSTM and layers of the stacked LSTM.") var depth = 3
+    @Option(help: "Hidden units of the 2-LSTM (the stacked LSTM's width is matched by parameter count).") var width = 64
+    @Option(help: "Characters to sample from the trained model.") var sampleLength = 300
+    @Option(help: "Output directory.") var output: String?
+    @OptionGroup var train: GridTrainArguments
+    @OptionGroup var runtime: RuntimeOptions
+
+    func validate() throws {
+        if steps < 1 || depth < 1 || width < 1 { throw ValidationError("--steps, --depth and --width must be at least 1.") }
+        if sampleLength < 0 { throw ValidationError("--sample-length must be ≥ 0, got \(sampleLength).") }
+        _ = try parseModels(model, allowed: [.grid, .stacked], option: "--model")
+    }
+
+    func run() throws {
+        try runtime.apply()
+        let dir = output ?? "runs/charlm"
+        var task = CharLMTask(textURL: URL(fileURLWithPath: text), outputDirectory: URL(fileURLWithPath: dir))
+        task.steps = steps; task.depth = depth; task.width = width; task.sampleLength = sampleLength
+        task.models = try parseModels(model, allowed: [.grid, .stacked], option: "--model")
+        var o = train.options
+        o.target = 1.01   // a language model trains for its whole budget
+        o.evalExamples = max(1, train.evalExamples / steps)
+        o.finalExamples = max(1, train.finalExamples / steps)
+        task.options = o
+        let bar = ModelProgress()
+        let s = try task.run(progress: bar.update)
+        bar.finish()
+        printSummaries(s, directory: dir)
+        for r in s { if let t = r.sample { print("sample (\(r.kind)):\n\(t)") } }
+    }
+}

@@ -1,0 +1,156 @@
+import Foundation
+@testable import HighwayKit
+import Testing
+
+/// The Grid LSTM tasks on tiny settings: the example streams are right, every run writes its
+/// files and a summary with the required keys, and bad text files throw.
+@Suite("Grid LSTM tasks")
+struct GridTaskTests {
+    static func tempDir(_ tag: String) -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("hk-grid-\(tag)-\(UUID().uuidString)")
+    }
+
+    static func tiny() -> GridTrainOptions {
+        var o = GridTrainOptions()
+        o.batchSize = 8; o.maxSamples = 64; o.evalEvery = 4; o.evalExamples = 16; o.finalExamples = 20
+        return o
+    }
+
+    static func summaryKeys(_ url: URL) throws -> [String: Any] {
+        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: url.appendingPathComponent("summary.json")))
+        return try #require(object as? [String: Any])
+    }
+
+    @Test("parity strings are ±1 bits labelled with their parity")
+    func parityStream() {
+        var rng = SeededGenerator(seed: 1)
+        let (x, labels) = ParityTask.stream(bits: 7).draw(50, &rng)
+        #expect(x.shape == [50, 1, 7])
+        for b in 0..<50 {
+            let ones = (0..<7).filter { x[flat: b * 7 + $0] == 1 }.count
+            #expect((0..<7).allSatisfy { abs(x[flat: b * 7 + $0]) == 1 })
+            #expect(labels[b] == ones % 2)
+        }
+        #expect(Set(labels) == [0, 1])
+    }
+
+    /// Decodes one-hot step t of example b.
+    static func symbol(_ x: Tensor, _ b: Int, _ t: Int) -> Int {
+        let T = x.shape[1], V = x.shape[2]
+        return (0..<V).first { x[flat: (b * T + t) * V + $0] == 1 }!
+    }
+
+    @Test("addition problems: digits, '+', digits, '=', blanks; labels are the sum's digits")
+    func additionStream() {
+        let task = SequenceTask(kind: .addition, length: 5, outputDirectory: Self.tempDir("unused"))
+        var rng = SeededGenerator(seed: 2)
+        let (x, labels) = task.stream().draw(20, &rng)
+        #expect(x.shape == [20, 18, 13] && labels.count == 20 * 6)
+        for b in 0..<20 {
+            func number(_ from: Int, _ n: Int, _ digit: (Int) -> Int) -> Int {
+                (0..<n).reversed().reduce(0) { $0 * 10 + digit(from + $1) }   // least significant first
+            }
+            let a = number(0, 5) { Self.symbol(x, b, $0) }, c = number(6, 5) { Self.symbol(x, b, $0) }
+            let sum = number(0, 6) { labels[b * 6 + $0] }
+            #expect(a + c == sum)
+            #expect(Self.symbol(x, b, 5) == 10 && Self.symbol(x, b, 11) == 11 && Self.symbol(x, b, 17) == 12)
+        }
+    }
+
+    @Test("memorisation: the sequence, a delimiter, blanks; labels repeat the sequence")
+    func memorizeStream() {
+        var task = SequenceTask(kind: .memorize, length: 4, outputDirectory: Self.tempDir("unused"))
+        task.symbols = 6
+        var rng = SeededGenerator(seed: 3)
+        let (x, labels) = task.stream().draw(10, &rng)
+        #expect(x.shape == [10, 9, 8])
+        for b in 0..<10 {
+            #expect((0..<4).map { Self.symbol(x, b, $0) } == Array(labels[(b * 4)..<(b * 4 + 4)]))
+            #expect(Self.symbol(x, b, 4) == 6 && Self.symbol(x, b, 8) == 7)
+        }
+    }
+
+    @Test("parity run: tied, untied and feedforward write curves, comparison and summaries")
+    func parityRun() throws {
+        let dir = Self.tempDir("parity")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var task = ParityTask(outputDirectory: dir)
+        task.bits = 6; task.depth = 2; task.width = 5; task.models = [.tied, .untied, .feedforward]
+        task.options = Self.tiny()
+        let s = try task.run()
+        #expect(s.map(\.kind) == ["tied", "untied", "feedforward"])
+        for m in ["tied", "untied", "feedforward"] {
+            let sub = dir.appendingPathComponent(m)
+            for f in ["config.json", "curve.csv", "curve.json", "curve.svg", "curve.png", "summary.json"] {
+                #expect(FileManager.default.fileExists(atPath: sub.appendingPathComponent(f).path), "\(m)/\(f)")
+            }
+            let j = try Self.summaryKeys(sub)
+            for k in ["model", "accuracy", "samples_seen", "seconds"] { #expect(j[k] != nil, "\(m): \(k)") }
+            #expect(j["samples_seen"] as? Int == 64)
+        }
+        for f in ["comparison.svg", "comparison.png", "summary.json"] {
+            #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent(f).path), "\(f)")
+        }
+        #expect(s.allSatisfy { $0.evalExamples == 20 && $0.accuracy >= 0 && $0.accuracy <= 1 })
+    }
+
+    @Test("parity sweep stops at the first k not solved and writes sweep files")
+    func paritySweep() throws {
+        let dir = Self.tempDir("sweep")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var task = ParityTask(outputDirectory: dir)
+        task.depth = 2; task.width = 4; task.models = [.feedforward]
+        task.options = Self.tiny()
+        task.options.target = 1.0
+        let (points, largest) = try task.sweep(bitsList: [40, 80])
+        #expect(points.count == 1 && largest["feedforward"] == 0)   // 40-bit parity is not solved in 64 examples
+        for f in ["sweep.json", "sweep.csv", "sweep.svg", "sweep.png", "summary.json"] {
+            #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent(f).path), "\(f)")
+        }
+    }
+
+    @Test("addition and memorize runs: 2-LSTM and stacked LSTM of about the same size")
+    func sequenceRuns() throws {
+        for kind in [SequenceTask.Kind.addition, .memorize] {
+            let dir = Self.tempDir(kind.rawValue)
+            defer { try? FileManager.default.removeItem(at: dir) }
+            var task = SequenceTask(kind: kind, length: 3, outputDirectory: dir)
+            task.depth = 2; task.width = 6
+            task.options = Self.tiny()
+            let s = try task.run()
+            #expect(s.count == 2)
+            let ratio = Double(s[1].parameters) / Double(s[0].parameters)
+            #expect(ratio > 0.8 && ratio < 1.25, "\(kind): \(s[0].parameters) vs \(s[1].parameters) parameters")
+            let j = try Self.summaryKeys(dir.appendingPathComponent("grid"))
+            for k in ["model", "accuracy", "samples_seen", "seconds"] { #expect(j[k] != nil, "\(kind): \(k)") }
+        }
+    }
+
+    @Test("charlm on a text the test writes: bits per character, a sample, and broken files refused")
+    func charlm() throws {
+        let dir = Self.tempDir("charlm")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let file = dir.appendingPathComponent("text.txt")
+        try String(repeating: "the cat sat on the mat. ", count: 40).write(to: file, atomically: true, encoding: .utf8)
+        var task = CharLMTask(textURL: file, outputDirectory: dir.appendingPathComponent("run"))
+        task.steps = 8; task.depth = 2; task.width = 6; task.sampleLength = 20; task.models = [.grid, .stacked]
+        task.options.batchSize = 4; task.options.maxSamples = 32; task.options.evalEvery = 4
+        task.options.evalExamples = 8; task.options.finalExamples = 8
+        let s = try task.run()
+        for r in s {
+            let bpc = try #require(r.bitsPerChar)
+            #expect(bpc.isFinite && bpc > 0 && bpc < 10)
+            #expect(r.sample?.unicodeScalars.count == 20)
+            let j = try Self.summaryKeys(dir.appendingPathComponent("run/\(r.kind)"))
+            #expect(j["bits_per_char"] != nil && j["samples_seen"] != nil && j["model"] != nil && j["seconds"] != nil)
+        }
+        let bad = dir.appendingPathComponent("bad.txt")
+        try Data([0xFF, 0xFE, 0x00, 0xC3]).write(to: bad)
+        #expect(throws: GridTaskError.self) { try CharLMTask(textURL: bad, outputDirectory: dir.appendingPathComponent("x")).run() }
+        let short = dir.appendingPathComponent("short.txt")
+        try "abc".write(to: short, atomically: true, encoding: .utf8)
+        #expect(throws: GridTaskError.self) { try CharLMTask(textURL: short, outputDirectory: dir.appendingPathComponent("y")).run() }
+        #expect(throws: GridTaskError.self) { try CharLMTask(textURL: dir.appendingPathComponent("missing.txt"), outputDirectory: dir).run() }
+    }
+}

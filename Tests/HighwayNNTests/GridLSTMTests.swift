@@ -1,0 +1,122 @@
+import HighwayNN
+import HighwayTensor
+import Testing
+
+/// Finite-difference checks of the Grid LSTM's fused backward for every configuration (N = 1, 2,
+/// 3; tied and untied; with and without a priority dimension; with a non-LSTM dimension) on every
+/// kernel variant this CPU runs, plus names, shapes and the raw-buffer pair.
+@Suite("Grid LSTM")
+struct GridLSTMTests {
+    static func uniform(_ shape: [Int], seed: UInt64) -> Tensor {
+        var rng = SeededGenerator(seed: seed)
+        return .uniform(shape: shape, in: -1..<1, rng: &rng)
+    }
+
+    struct Config: CustomStringConvertible, Sendable {
+        var label: String
+        var dims: [GridDimension]
+        var topology: GridTopology
+        var description: String { label }
+    }
+
+    // hidden 3 and input 2: every row ends mid-vector on every variant
+    static let configs: [Config] = [
+        Config(label: "1-LSTM tied", dims: [GridDimension(.lstm, tied: true)], topology: .depthStack(depth: 3)),
+        Config(label: "1-LSTM untied", dims: [GridDimension(.lstm, tied: false)], topology: .depthStack(depth: 3)),
+        Config(label: "1-D non-LSTM (tanh) untied", dims: [GridDimension(.plain(.tanh), tied: false)], topology: .depthStack(depth: 2)),
+        Config(label: "2-LSTM tied, depth priority", dims: [GridDimension(.lstm), GridDimension(.lstm, priority: true)],
+               topology: .timeDepth(steps: 3, depth: 2)),
+        Config(label: "2-LSTM untied, no priority", dims: [GridDimension(.lstm, tied: false), GridDimension(.lstm, tied: false)],
+               topology: .timeDepth(steps: 3, depth: 2, outputSteps: 2)),
+        Config(label: "2-LSTM untied time, tied non-LSTM (tanh) depth, priority",
+               dims: [GridDimension(.lstm, tied: false), GridDimension(.plain(.tanh), tied: true, priority: true)],
+               topology: .timeDepth(steps: 3, depth: 2)),
+        Config(label: "2-LSTM non-LSTM (sigmoid) time, no priority", dims: [GridDimension(.plain(.sigmoid)), GridDimension(.lstm)],
+               topology: .timeDepth(steps: 2, depth: 2)),
+        Config(label: "3-LSTM tied, depth priority", dims: [GridDimension(.lstm), GridDimension(.lstm), GridDimension(.lstm, priority: true)],
+               topology: .planeDepth(rows: 2, columns: 2, depth: 2)),
+        Config(label: "3-LSTM untied, two priority dimensions, one non-LSTM",
+               dims: [GridDimension(.lstm, tied: false), GridDimension(.plain(.tanh), tied: false, priority: true),
+                      GridDimension(.lstm, tied: false, priority: true)],
+               topology: .planeDepth(rows: 2, columns: 1, depth: 2)),
+        Config(label: "3-LSTM mixed tying, no priority",
+               dims: [GridDimension(.lstm, tied: true), GridDimension(.lstm, tied: false), GridDimension(.lstm, tied: true)],
+               topology: .planeDepth(rows: 1, columns: 2, depth: 2)),
+    ]
+
+    @Test("gradient check: input and every weight and bias", arguments: configs)
+    func gradients(_ config: Config) throws {
+        let (batch, input, hidden) = (2, 2, 3)
+        for variant in KernelVariant.supported {
+            var rng = SeededGenerator(seed: 31)
+            let grid = GridLSTM(name: "grid", dimensions: config.dims, inputSize: input, hiddenSize: hidden,
+                                levels: config.topology.levels, rng: &rng)
+            grid.variant = variant
+            // forget-gate biases of 1 and small inputs keep gates away from saturation, so
+            // differences at step 1e-2 stay accurate
+            let x = Self.uniform([batch, config.topology.externalSlots, input], seed: 2)
+            let report = try GradientCheck.check(inputs: [x], parameters: grid.parameters, step: 1e-2) { _, v in
+                try grid(v[0], topology: config.topology)
+            }
+            #expect(report.passed, "\(config) \(variant): \(report)")
+            #expect(report.checked == x.count + grid.parameterCount)
+        }
+    }
+
+    @Test("state_dict names and shapes")
+    func names() {
+        var rng = SeededGenerator(seed: 32)
+        let tied = GridLSTM.oneLSTM(name: "grid", inputSize: 5, hiddenSize: 4, depth: 3, tied: true, rng: &rng)
+        #expect(tied.parameters.map(\.name) == ["grid.input.weight", "grid.input.bias", "grid.dims.0.weight", "grid.dims.0.bias"])
+        #expect(tied.parameters.map(\.shape) == [[8, 5], [8], [16, 4], [16]])
+        let untied = GridLSTM.twoLSTM(name: "g", inputSize: 5, hiddenSize: 4, depth: 2, tied: false,
+                                      depthTransform: .plain(.relu), rng: &rng)
+        #expect(untied.parameters.map(\.name) == ["g.input.weight", "g.input.bias",
+                                                  "g.dims.0.0.weight", "g.dims.0.0.bias", "g.dims.0.1.weight", "g.dims.0.1.bias",
+                                                  "g.dims.1.0.weight", "g.dims.1.0.bias", "g.dims.1.1.weight", "g.dims.1.1.bias"])
+        #expect(untied.parameters[2].shape == [16, 8] && untied.parameters[6].shape == [4, 8])
+        #expect(untied.summary == "GridLSTM(2 dims [LSTM untied, relu untied priority], 5 → 4, 2 levels)")
+    }
+
+    @Test("the raw-buffer pair matches the tape and reuses one workspace; shape errors throw")
+    func rawPairAndShapes() throws {
+        var rng = SeededGenerator(seed: 33)
+        let grid = GridLSTM.twoLSTM(name: "g", inputSize: 4, hiddenSize: 17, depth: 3, tied: true, rng: &rng)
+        let top = GridTopology.timeDepth(steps: 5, depth: 3, outputSteps: 2)
+        let x = Self.uniform([3, 5, 4], seed: 7)
+        let tape = Tape()
+        let expected = try grid(tape.constant(x), topology: top).value
+        #expect(expected.shape == [3, 2, 17])
+        let ws = grid.makeWorkspace(topology: top, batch: 3)
+        var out = Tensor.zeros([3, 2, 17])
+        for _ in 0..<2 { grid.forward(x: x.unsafePointer, output: out.unsafeMutablePointer(), workspace: ws) }
+        #expect(out == expected)
+        #expect(throws: TensorError.self) { try grid(tape.constant(.zeros([3, 4, 4])), topology: top) }
+        #expect(throws: TensorError.self) { try grid(tape.constant(.zeros([3, 5, 3])), topology: top) }
+        #expect(throws: TensorError.self) { try grid(tape.constant(.zeros([1, 1, 4])), topology: .depthStack(depth: 2)) }
+    }
+
+    @Test("a 1-LSTM of depth d is the LSTM recurrence run d steps on a zero input")
+    func oneLSTMIsDeepLSTM() throws {
+        // h_{d+1}, m_{d+1} = LSTM(h_d, m_d) with gates W·h_d + b: the LSTM layer with W_ih = 0.
+        var rng = SeededGenerator(seed: 34)
+        let (hidden, depth, batch) = (6, 4, 2)
+        let grid = GridLSTM.oneLSTM(name: "g", inputSize: 3, hiddenSize: hidden, depth: depth, tied: true, rng: &rng)
+        let lstm = LSTM(name: "l", inputSize: 1, hiddenSize: hidden, rng: &rng)
+        lstm.weightIH[0].value = .zeros([4 * hidden, 1])
+        lstm.weightHH[0].value = grid.weights[0][0].value
+        lstm.biasIH[0].value = grid.biases[0][0].value
+        lstm.biasHH[0].value = .zeros([4 * hidden])
+        let x = Self.uniform([batch, 1, 3], seed: 8)
+        let tape = Tape()
+        let y = try grid(tape.constant(x), topology: .depthStack(depth: depth)).value
+        // the projection's [h | m] as the LSTM's h0, c0
+        let p = try tape.matmul(tape.reshape(tape.constant(x), to: [batch, 3]), tape.parameter(grid.inputWeight), transB: true).value
+        var h0 = Tensor.zeros([1, batch, hidden]), c0 = Tensor.zeros([1, batch, hidden])
+        for b in 0..<batch {
+            for j in 0..<hidden { h0[flat: b * hidden + j] = p[b, j]; c0[flat: b * hidden + j] = p[b, hidden + j] }
+        }
+        let r = try lstm(tape.constant(.zeros([batch, depth, 1])), h0: tape.constant(h0), c0: tape.constant(c0))
+        for i in 0..<y.count { #expect(abs(y[flat: i] - r.hidden.value[flat: i]) < 1e-5) }
+    }
+}
