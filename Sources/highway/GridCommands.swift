@@ -7,7 +7,7 @@ import HighwayKit
 
 /// Training options every Grid LSTM task shares.
 struct GridTrainArguments: ParsableArguments {
-    @Option(help: "Examples per training step.") var batch = 32
+    @Option(name: .customLong("batch-size"), help: "Examples per training step.") var batch = 32
     @Option(help: "Adam learning rate.") var lr: Float = 0.001
     @Option(help: "Stop after this many training examples.") var maxSamples = 2_000_000
     @Option(help: "Stop after this many minutes of training (per model).") var minutes = 10.0
@@ -19,7 +19,7 @@ struct GridTrainArguments: ParsableArguments {
     @Option(help: "Random seed.") var seed: UInt64 = 1
 
     func validate() throws {
-        if batch < 1 { throw ValidationError("--batch must be at least 1, got \(batch).") }
+        if batch < 1 { throw ValidationError("--batch-size must be at least 1, got \(batch).") }
         if !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be a positive number, got \(lr).") }
         if maxSamples < 1 { throw ValidationError("--max-samples must be at least 1, got \(maxSamples).") }
         if !(minutes > 0) { throw ValidationError("--minutes must be positive, got \(minutes).") }
@@ -97,7 +97,7 @@ struct ParityCommand: ParsableCommand {
     @Option(help: "The feedforward net's activation: tanh or relu.") var activation = "tanh"
     @Flag(help: "Sweep k over --sweep-bits and report the largest k each model solves.") var sweep = false
     @Option(help: "The k of the sweep, comma-separated.") var sweepBits = "8,16,32,64,128,256"
-    @Option(help: "Output directory.") var output: String?
+    @Option(name: .customLong("out"), help: "Output directory.") var output: String?
     @OptionGroup var train: GridTrainArguments
     @OptionGroup var runtime: RuntimeOptions
 
@@ -143,7 +143,7 @@ struct SequenceModelArguments: ParsableArguments {
     @Option(help: "Comma-separated models: grid (tied 2-LSTM), stacked (stacked LSTM of about the same size).") var model = "grid,stacked"
     @Option(help: "Depth of the 2-LSTM and layers of the stacked LSTM.") var depth = 4
     @Option(help: "Hidden units of the 2-LSTM (the stacked LSTM's width is matched by parameter count).") var width = 64
-    @Option(help: "Output directory.") var output: String?
+    @Option(name: .customLong("out"), help: "Output directory.") var output: String?
 
     func validate() throws {
         if depth < 1 || width < 1 { throw ValidationError("--depth and --width must be at least 1.") }
@@ -242,7 +242,7 @@ struct CharLMCommand: ParsableCommand {
     @Option(help: "Depth of the 2-LSTM and layers of the stacked LSTM.") var depth = 3
     @Option(help: "Hidden units of the 2-LSTM (the stacked LSTM's width is matched by parameter count).") var width = 64
     @Option(help: "Characters to sample from the trained model.") var sampleLength = 300
-    @Option(help: "Output directory.") var output: String?
+    @Option(name: .customLong("out"), help: "Output directory.") var output: String?
     @OptionGroup var train: GridTrainArguments
     @OptionGroup var runtime: RuntimeOptions
 
