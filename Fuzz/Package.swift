@@ -19,7 +19,7 @@ let highwayKitPackage = Context.packageDirectory.split(separator: "/").dropLast(
     ?? "HighwayKit"
 
 /// One executable per parser; each file defines `LLVMFuzzerTestOneInput`.
-let fuzzTargets = ["FuzzIDX", "FuzzGzip", "FuzzSafeTensors", "FuzzCheckpoint", "FuzzCIFAR"]
+let fuzzTargets = ["FuzzIDX", "FuzzGzip", "FuzzSafeTensors", "FuzzCheckpoint", "FuzzCIFAR", "FuzzSeries"]
 
 let package = Package(
     name: "HighwayKitFuzz",

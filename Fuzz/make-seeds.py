@@ -139,12 +139,31 @@ def cifar_seeds():
     put("FuzzCIFAR", "cifar10-2.bin.gz", gz(cifar10))
 
 
+def series_seeds():
+    # FuzzSeries: comma-separated rows of numbers (MultivariateSeries.parse), raw or gzip'd; the
+    # input's length picks window 1-4, horizon 1-3 and steps 1-2 for ForecastWindows, so a series
+    # of 30+ rows reaches the windows and a short one their too-few-rows error
+    def rows(n, m, fmt="%.6f"):
+        return b"".join((",".join(fmt % (1 + 0.01 * t + 0.1 * s + 0.003 * ((t * 7 + s * 3) % 11))
+                                  for s in range(m)) + "\n").encode() for t in range(n))
+    put("FuzzSeries", "small-30x3.txt", rows(30, 3))
+    put("FuzzSeries", "exchange-40x8.txt.gz", gz(rows(40, 8)))
+    # header-like first line: the parser takes no header, but skips '#' comment lines
+    put("FuzzSeries", "comment-header.txt", b"# t,usd,eur\n" + rows(24, 2))
+    # CRLF line ends, blank lines, spaces and tabs around values, exponents and signs
+    put("FuzzSeries", "crlf-spaces.txt",
+        b"1.5, -2e-3 ,\t+4\r\n\r\n" + b"".join(b"%d,%de1, -.5E+2\r\n" % (t, -t) for t in range(25)))
+    put("FuzzSeries", "one-column.txt", rows(40, 1, "%g"))
+    put("FuzzSeries", "three-rows.txt", rows(3, 4))
+
+
 def main():
     cifar_seeds()
     idx_seeds()
     gzip_seeds()
     safetensors_seeds()
     checkpoint_seeds()
+    series_seeds()
     for target in sorted(os.listdir(root)):
         files = os.listdir(os.path.join(root, target))
         print(f"{target}: {len(files)} seeds")

@@ -27,15 +27,20 @@ struct BrokenFileBattery {
     let headerLength: Int
     /// Byte ranges past the header to flip as well (e.g. a gzip trailer).
     var extraFlipRanges: [Range<Int>] = []
+    /// For formats without sizes or terminators (text): whether the file cut to `cut` bytes may
+    /// parse (e.g. a cut at a line end). Nil: every cut must be refused.
+    var mayParseWhenCut: ((_ cut: Int) -> Bool)? = nil
     /// Parses bytes as the format, with `name` as the path.
     let parse: (_ bytes: [UInt8], _ name: String) throws -> Void
 
     init(name: String, valid: [UInt8], headerLength: Int, extraFlipRanges: [Range<Int>] = [],
+         mayParseWhenCut: ((_ cut: Int) -> Bool)? = nil,
          parse: @escaping (_ bytes: [UInt8], _ name: String) throws -> Void) {
         self.name = name
         self.valid = valid
         self.headerLength = min(headerLength, valid.count)
         self.extraFlipRanges = extraFlipRanges
+        self.mayParseWhenCut = mayParseWhenCut
         self.parse = parse
     }
 
@@ -70,7 +75,8 @@ struct BrokenFileBattery {
         #expect(check(valid, "the valid file", sourceLocation: sourceLocation) == .accepted,
                 "the battery's valid file must parse", sourceLocation: sourceLocation)
         for cut in cuts where cut < valid.count {
-            if check(Array(valid[..<cut]), "cut at \(cut) of \(valid.count)", sourceLocation: sourceLocation) == .accepted {
+            if check(Array(valid[..<cut]), "cut at \(cut) of \(valid.count)", sourceLocation: sourceLocation) == .accepted,
+               !(mayParseWhenCut?(cut) ?? false) {
                 Issue.record("cut at \(cut) of \(valid.count): accepted a truncated file", sourceLocation: sourceLocation)
             }
         }

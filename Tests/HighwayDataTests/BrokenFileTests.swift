@@ -1,4 +1,4 @@
-// Broken IDX and gzip files through the battery (BrokenFileBattery.swift), plus the lies a
+// Broken IDX, gzip, CIFAR and series-text files through the battery (BrokenFileBattery.swift), plus the lies a
 // battery cannot generate: sizes that disagree with the file, huge declared dimensions, labels
 // out of range, decompression bombs. Every one a thrown DataError naming the file.
 import Foundation
@@ -90,6 +90,97 @@ import Testing
         expectDataError(["bad.bin", "at byte \(2 * record + labelBytes - 1)", "record 2", "label 200"]) {
             _ = try CIFAR.parse(bad, kind: kind, path: "bad.bin")
         }
+    }
+
+    /// Series text (MultivariateSeries.parse): 30 rows of 3 values. Text has no sizes, so a cut at
+    /// a line end, inside a row's last value, or anywhere in the first line (which alone fixes the
+    /// width) but after a comma leaves a valid shorter file; any other cut (a row missing values,
+    /// a trailing comma) must be refused. The "header" is the first line: a flip that turns a
+    /// digit into a digit, a value's first or last digit into a space (trimmed), or the first
+    /// byte into `#` (a comment line) leaves a valid file; any other must not.
+    @Test func seriesTextBattery() throws {
+        let width = 3
+        let text = (0..<30).map { t in (0..<width).map { s in String(format: "%.3f", 1 + 0.01 * Double(t) + 0.1 * Double(s)) }
+            .joined(separator: ",") + "\n" }.joined()
+        let valid = Array(text.utf8)
+        let firstLine = valid.firstIndex(of: 0x0A)! + 1
+        let battery = BrokenFileBattery(name: "series.txt", valid: valid, headerLength: firstLine,
+                                        mayParseWhenCut: { cut in
+            // the cut's last, partial line: empty, or a whole row whose last value is cut short
+            let lines = valid[..<cut].split(separator: 0x0A, omittingEmptySubsequences: false)
+            let tail = lines.last!, commas = tail.filter { $0 == UInt8(ascii: ",") }.count
+            return tail.isEmpty || ((lines.count == 1 || commas == width - 1) && tail.last != UInt8(ascii: ","))
+        }) {
+            _ = try MultivariateSeries.parse($0, source: $1)
+        }
+        let (rejected, accepted) = battery.run()
+        #expect(rejected > 0)
+        for (position, mask) in accepted {
+            let old = valid[position], new = old ^ mask
+            let fieldEdge = position == 0 || valid[position - 1] == UInt8(ascii: ",")
+                || valid[position + 1] == UInt8(ascii: ",") || valid[position + 1] == 0x0A
+            #expect((0x30...0x39).contains(new) || (new == 0x20 && fieldEdge) || (new == UInt8(ascii: "#") && position == 0),
+                    "byte \(position) '\(UnicodeScalar(old))' flipped to \(new) accepted")
+        }
+        // and the same file gzip'd, through the loader's in-memory path (inflate, then parse)
+        let gz = gzipStored(valid)
+        #expect(try MultivariateSeries.parse(Gzip.decompress(gz, path: "series.txt.gz", maxBytes: 1 << 20), source: "series.txt.gz").rows == 30)
+        for cut in [0, 5, 10, 11, 20, gz.count - 9, gz.count - 1] {
+            expectDataError(["series.txt.gz"]) {
+                _ = try MultivariateSeries.parse(Gzip.decompress(Array(gz[..<cut]), path: "series.txt.gz", maxBytes: 1 << 20),
+                                                 source: "series.txt.gz")
+            }
+        }
+    }
+
+    /// Series text broken the ways a hand-edited or half-written file is: each a DataError naming
+    /// the file and the line (and column, for a bad value).
+    @Test func seriesTextLies() throws {
+        func parse(_ text: String, _ name: String = "s.txt") throws -> MultivariateSeries {
+            try MultivariateSeries.parse(Array(text.utf8), source: name)
+        }
+        // ragged rows, short or long, anywhere
+        expectDataError(["s.txt", "line 3", "2 values", "line 1 has 3"]) { _ = try parse("1,2,3\n4,5,6\n7,8\n") }
+        expectDataError(["s.txt", "line 2", "4 values"]) { _ = try parse("1,2,3\n4,5,6,7\n") }
+        expectDataError(["s.txt", "line 2, column 3", "empty value"]) { _ = try parse("1,2\n4,5,\n") }
+        // tokens that are not finite 32-bit numbers
+        for (token, says) in [("abc", "is not a number"), ("1e", "is not a number"), ("1.2.3", "is not a number"),
+                              ("--1", "is not a number"), ("1 2", "is not a number"), ("\u{FF}", "is not a number"),
+                              ("nan", "not a finite"), ("NaN", "not a finite"), ("-nan", "not a finite"),
+                              ("inf", "not a finite"), ("-Infinity", "not a finite"), ("1e39", "not a finite"),
+                              ("-3.5e38", "not a finite"), ("1e400", "not a finite")] {
+            expectDataError(["s.txt", "line 2, column 2", says]) { _ = try parse("1,2\n3,\(token)\n") }
+        }
+        // a NUL byte ends a C string, so Double("1\0abc") reads 1: the parser must not
+        expectDataError(["s.txt", "line 1, column 1", "is not a number"]) { _ = try parse("1\u{0}abc,2\n") }
+        expectDataError(["s.txt", "line 2, column 2", "is not a number"]) { _ = try parse("1,2\n3,4\u{0}\n") }
+        // the largest finite floats are fine
+        #expect(try parse("3.4028234e38,-3.4028234e38\n").values == [.greatestFiniteMagnitude, -.greatestFiniteMagnitude])
+        // empty: no bytes, only blank lines or comments, only a BOM-less whitespace line
+        for text in ["", "\n", "\r\n\r\n", "  \t \n", "# header\n# t,a,b\n"] {
+            expectDataError(["s.txt", "no rows"]) { _ = try parse(text) }
+        }
+        // a single huge line: 200,000 values are one row (the windows then refuse it); one
+        // 1 MB token is refused with a message that quotes only its start
+        let wide = try parse(Array(repeating: "1.5", count: 200_000).joined(separator: ","))
+        #expect(wide.rows == 1 && wide.series == 200_000)
+        expectDataError(["s.txt", "1 rows"]) { _ = try ForecastWindows(wide, window: 2, horizon: 1) }
+        for token in [String(repeating: "9", count: 1 << 20), String(repeating: "x", count: 1 << 20)] {
+            let error = expectDataError(["s.txt", "line 1, column 1"]) { _ = try parse(token) }
+            #expect((error?.description.count ?? 0) < 200)
+        }
+        // truncated gzip: refused by the inflater, naming the file
+        let gz = gzipStored(Array(String(repeating: "1,2,3\n", count: 100).utf8))
+        expectDataError(["cut.txt.gz", "truncated gzip"]) {
+            _ = try MultivariateSeries.parse(Gzip.decompress(Array(gz.dropLast(30)), path: "cut.txt.gz", maxBytes: 1 << 20),
+                                             source: "cut.txt.gz")
+        }
+        // CRLF line ends (Windows editors) are accepted and read as LF ones; a lone CR (classic
+        // Mac) is not a line end, so the file is one line with a bad value, named
+        let crlf = try parse("1,2\r\n3,4\r\n\r\n5,6\r\n")
+        let lf = try parse("1,2\n3,4\n\n5,6\n")
+        #expect(crlf.rows == 3 && crlf.values == lf.values)
+        expectDataError(["s.txt", "line 1, column 2", "is not a number"]) { _ = try parse("1,2\r3,4\r") }
     }
 
     /// Through MNISTFamily.split: images and labels that disagree, wrong ranks, labels ≥ 10.
