@@ -53,11 +53,13 @@ public enum Lesion {
     static func figure(_ r: Result) -> Figure {
         let x = r.layers.map { Double($0.layer) }
         let axis = Axis("lesioned highway layer")
+        let errorTop = (r.layers.map(\.error) + [r.baseline.error]).max() ?? 0
         return Figure(title: "Lesioning one highway layer at a time: \(r.dataset), \(r.split) set (\(r.examples) examples)", panels: [
             Panel(title: "loss", x: axis, y: Axis("mean cross-entropy", scale: .log10),
                   series: [Series(name: "lesioned", x: x, y: r.layers.map(\.loss), markers: true)],
                   referenceLines: [ReferenceLine(name: "unlesioned", y: r.baseline.loss)]),
-            Panel(title: "error", x: axis, y: Axis("misclassified fraction"),
+            // an error rate cannot go below 0: start the axis there, 15% headroom above
+            Panel(title: "error", x: axis, y: Axis("misclassified fraction", range: 0...max(errorTop * 1.15, 1e-3)),
                   series: [Series(name: "lesioned", x: x, y: r.layers.map(\.error), markers: true)],
                   referenceLines: [ReferenceLine(name: "unlesioned", y: r.baseline.error)]),
         ])
