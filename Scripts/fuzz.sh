@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets of Fuzz/ (one per parser) with -sanitize=fuzzer,address and runs
-# each for SECONDS, starting from the seed corpus in Fuzz/Corpus/<target>/. Exits non-zero if any
+# each for SECONDS, starting from the seed corpus in Fuzz/Corpus/<target>/ (written by Fuzz/make-seeds.py). Exits non-zero if any
 # target finds a crash, a hang (> 10 s on one input), a leak or other sanitizer report, or an
 # input needing more than 2 GB; the input that did it is saved as .build-fuzz/artifacts/<target>-*.
 #
@@ -35,6 +35,9 @@ for t in "${targets[@]}"; do
     [ -x "$scratch/$config/$t" ] || { echo "fuzz: $t did not build" >&2; exit 1; }
 done
 mkdir -p "$scratch/artifacts" "$scratch/logs"
+# The seeds are written by Fuzz/make-seeds.py (deterministic); checkpoint-shaped ones are not
+# committed (.gitignore), so write them all before each run.
+python3 Fuzz/make-seeds.py > /dev/null
 
 run_one() {
     local t=$1
