@@ -31,34 +31,11 @@ import HighwayTensor
 /// ``RecurrentWorkspace`` and allocates nothing; ``callAsFunction(_:h0:c0:)`` records the same pair
 /// as one op on a ``Tape``. How the work is laid out (one GEMM for every step's input projection,
 /// one per step for the recurrence, fused gate passes in C) is in `Recurrent.swift`.
-public final class LSTM {
-    let core: RecurrentCore
-    public var inputSize: Int { core.inputSize }
-    public var hiddenSize: Int { core.hiddenSize }
-    public var layers: Int { core.layers }
-    /// Layer k's `weight_ih_l{k}`, `weight_hh_l{k}`, `bias_ih_l{k}`, `bias_hh_l{k}`.
-    public var weightIH: [Parameter] { core.weightIH }
-    public var weightHH: [Parameter] { core.weightHH }
-    public var biasIH: [Parameter] { core.biasIH }
-    public var biasHH: [Parameter] { core.biasHH }
-    /// Every parameter, in PyTorch's `state_dict` order.
-    public var parameters: [Parameter] { core.parameters }
-    /// The kernel variant this layer runs (nil, the default: ``Kernels/variant``).
-    public var variant: KernelVariant? {
-        get { core.variant }
-        set { core.variant = newValue }
-    }
-
+public final class LSTM: RecurrentLayer {
     /// `name` prefixes the checkpoint names (`"lstm"` → `"lstm.weight_ih_l0"`; empty: no prefix).
     public init(name: String, inputSize: Int, hiddenSize: Int, layers: Int = 1, rng: inout SeededGenerator) {
-        core = RecurrentCore(cell: .lstm, name: name, inputSize: inputSize, hiddenSize: hiddenSize, layers: layers, rng: &rng)
+        super.init(core: RecurrentCore(cell: .lstm, name: name, inputSize: inputSize, hiddenSize: hiddenSize, layers: layers, rng: &rng))
     }
-
-    /// "LSTM(128 → 128, 2 layers)"
-    public var summary: String { core.summary }
-
-    /// Buffers for sequences of `batch` × `steps`: reuse them for every call of that size.
-    public func makeWorkspace(batch: Int, steps: Int) -> RecurrentWorkspace { core.makeWorkspace(batch: batch, steps: steps) }
 
     // x is (B, T, in); h0, c0 are (L, B, H) or nil for zeros; output is (B, T, H); hn, cn are
     // (L, B, H) or nil when not wanted. B and T are the workspace's. The workspace keeps the gates,

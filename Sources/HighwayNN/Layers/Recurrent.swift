@@ -82,6 +82,35 @@ public final class RecurrentWorkspace {
     }
 }
 
+/// What ``LSTM`` and ``GRU`` share: sizes, parameters under PyTorch's names, the kernel variant
+/// and workspaces, all held by one `RecurrentCore`; the subclasses add the cell's own
+/// forward/backward signatures (the LSTM's memory cell) and the tape wrapper.
+public class RecurrentLayer {
+    let core: RecurrentCore
+    init(core: RecurrentCore) { self.core = core }
+
+    public var inputSize: Int { core.inputSize }
+    public var hiddenSize: Int { core.hiddenSize }
+    public var layers: Int { core.layers }
+    /// Layer k's `weight_ih_l{k}`, `weight_hh_l{k}`, `bias_ih_l{k}`, `bias_hh_l{k}`.
+    public var weightIH: [Parameter] { core.weightIH }
+    public var weightHH: [Parameter] { core.weightHH }
+    public var biasIH: [Parameter] { core.biasIH }
+    public var biasHH: [Parameter] { core.biasHH }
+    /// Every parameter, in PyTorch's `state_dict` order.
+    public var parameters: [Parameter] { core.parameters }
+    /// The kernel variant this layer runs (nil, the default: ``Kernels/variant``).
+    public var variant: KernelVariant? {
+        get { core.variant }
+        set { core.variant = newValue }
+    }
+    /// "LSTM(128 → 128, 2 layers)", "GRU(100 → 100)"
+    public var summary: String { core.summary }
+
+    /// Buffers for sequences of `batch` × `steps`: reuse them for every call of that size.
+    public func makeWorkspace(batch: Int, steps: Int) -> RecurrentWorkspace { core.makeWorkspace(batch: batch, steps: steps) }
+}
+
 /// The stacked recurrence both layers run; `LSTM` and `GRU` are its two faces.
 final class RecurrentCore {
     let cell: RecurrentCell
