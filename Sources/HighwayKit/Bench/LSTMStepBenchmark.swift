@@ -78,18 +78,9 @@ public struct LSTMStepBenchmark: Sendable {
 
     public func run() throws -> Result {
         let state = try State(self)
-        for _ in 0..<warmup { state.step() }
-        var times: [Double] = []
-        times.reserveCapacity(iterations)
         var loss: Float = 0
-        for _ in 0..<iterations {
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            loss = state.step()
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
-        }
-        times.sort()
-        let median = times[times.count / 2]
-        return Result(medianSeconds: median, minSeconds: times[0], samples: times.count,
-                      samplesPerSecond: Double(batchSize) / median, loss: loss)
+        let t = timeSteps(warmup: warmup, count: iterations) { loss = state.step() }
+        return Result(medianSeconds: t.median, minSeconds: t.min, samples: t.samples,
+                      samplesPerSecond: Double(batchSize) / t.median, loss: loss)
     }
 }

@@ -43,17 +43,8 @@ public struct TrainStepBenchmark: Sendable {
             }
             sgd.step(net.parameters)
         }
-        for _ in 0..<warmup { step() }
-        var times: [Double] = []
-        times.reserveCapacity(steps)
-        for _ in 0..<steps {
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            step()
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
-        }
-        times.sort()
-        let median = times[times.count / 2]
-        return Result(medianSeconds: median, minSeconds: times[0], samples: times.count,
-                      samplesPerSecond: Double(batchSize) / median)
+        let t = timeSteps(warmup: warmup, count: steps, step)
+        return Result(medianSeconds: t.median, minSeconds: t.min, samples: t.samples,
+                      samplesPerSecond: Double(batchSize) / t.median)
     }
 }
