@@ -95,6 +95,8 @@ struct ParityCommand: ParsableCommand {
     @Option(help: "Blocks (1-LSTM) or hidden layers (feedforward).") var depth = 10
     @Option(help: "Hidden units per block or layer.") var width = 64
     @Option(help: "The feedforward net's activation: tanh or relu.") var activation = "tanh"
+    @Option(help: ArgumentHelp("Curriculum of live bits, START[:STEP] (STEP defaults to 4): strings start with START random bits (the rest 0) and gain STEP each time an evaluation reaches --target; the summary reports the largest k solved.", valueName: "start[:step]"))
+    var curriculum: String?
     @Flag(help: "Sweep k over --sweep-bits and report the largest k each model solves.") var sweep = false
     @Option(help: "The k of the sweep, comma-separated.") var sweepBits = "8,16,32,64,128,256"
     @Option(name: .customLong("out"), help: "Output directory.") var output: String?
@@ -107,6 +109,18 @@ struct ParityCommand: ParsableCommand {
         if !["tanh", "relu"].contains(activation) { throw ValidationError("--activation must be tanh or relu, got \(activation).") }
         _ = try parseModels(model, allowed: [.tied, .untied, .feedforward], option: "--model")
         if sweep { _ = try sweepList() }
+        if sweep && curriculum != nil { throw ValidationError("--curriculum and --sweep do not go together: a curriculum run already reports the largest k solved.") }
+        _ = try curriculumStages()
+    }
+
+    func curriculumStages() throws -> (start: Int, step: Int)? {
+        guard let curriculum else { return nil }
+        let parts = curriculum.split(separator: ":", omittingEmptySubsequences: false).map { Int($0) }
+        guard (1...2).contains(parts.count), let start = parts[0], let step = parts.count == 2 ? parts[1] : 4,
+              start >= 1, start <= bits, step >= 1 else {
+            throw ValidationError("--curriculum \(curriculum): expected START[:STEP] with 1 ≤ START ≤ --bits (\(bits)) and STEP ≥ 1, e.g. 4:4.")
+        }
+        return (start, step)
     }
 
     func sweepList() throws -> [Int] {
@@ -121,6 +135,7 @@ struct ParityCommand: ParsableCommand {
         var task = ParityTask(outputDirectory: URL(fileURLWithPath: dir))
         task.bits = bits; task.depth = depth; task.width = width
         task.activation = activation == "relu" ? .relu : .tanh
+        task.curriculum = try curriculumStages()
         task.models = try parseModels(model, allowed: [.tied, .untied, .feedforward], option: "--model")
         task.options = train.options
         let bar = ModelProgress()
@@ -134,6 +149,9 @@ struct ParityCommand: ParsableCommand {
             let s = try task.run(progress: bar.update)
             bar.finish()
             printSummaries(s, directory: dir)
+            if task.curriculum != nil {
+                for x in s { print(" largest k solved by \(x.kind): \(x.largestSolvedLevel.map(String.init) ?? "none")") }
+            }
         }
     }
 }

@@ -34,6 +34,50 @@ struct GridTaskTests {
         #expect(Set(labels) == [0, 1])
     }
 
+    @Test("curriculum levels step up to the last; parity at a level has its live bits first and zeros after")
+    func parityCurriculumStream() {
+        #expect(Curriculum.stepping(from: 4, by: 4, to: 14).levels == [4, 8, 12, 14])
+        #expect(Curriculum.stepping(from: 20, by: 4, to: 14).levels == [14])
+        let c = Curriculum.stepping(from: 3, by: 2, to: 9)
+        let stream = ParityTask.stream(bits: 9, curriculum: c)
+        var rng = SeededGenerator(seed: 3)
+        for level in [3, 5, 7, 9] {
+            #expect(c.level == level)
+            let (x, labels) = stream.draw(40, &rng)
+            for b in 0..<40 {
+                let row = (0..<9).map { x[flat: b * 9 + $0] }
+                #expect(row[..<level].allSatisfy { abs($0) == 1 } && row[level...].allSatisfy { $0 == 0 })
+                #expect(labels[b] == row.filter { $0 == 1 }.count % 2)
+            }
+            c.advance()
+        }
+        #expect(c.isLast && c.level == 9)
+    }
+
+    @Test("a curriculum run advances a level at each evaluation that reaches the target and reports the largest solved")
+    func parityCurriculumRun() throws {
+        let dir = Self.tempDir("parity-curriculum")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var task = ParityTask(outputDirectory: dir)
+        task.bits = 6; task.models = [.tied]; task.depth = 2; task.width = 8
+        task.curriculum = (start: 1, step: 2)                   // levels 1, 3, 5, 6
+        task.options = Self.tiny()
+        task.options.maxSamples = 1000; task.options.learningRate = 0.01
+        let s = try task.run()[0]
+        let curve = try JSONDecoder().decode([GridCurvePoint].self, from: Data(contentsOf: dir.appendingPathComponent("curve.json")))
+        let levels = curve.compactMap(\.level)
+        #expect(levels.count == curve.count && levels.first == 1)
+        #expect(zip(levels, levels.dropFirst()).allSatisfy { a, b in b == a || [1, 3, 5, 6].firstIndex(of: b) == [1, 3, 5, 6].firstIndex(of: a)! + 1 })
+        // a level moves on exactly after an evaluation at or above the target
+        for (p, q) in zip(curve, curve.dropFirst()) { #expect((q.level != p.level) == (p.accuracy >= task.options.target)) }
+        // 1-bit parity (the sign of one input) is learned: level 1 at least is solved
+        #expect((s.largestSolvedLevel ?? 0) >= 1)
+        let summary = try Self.summaryKeys(dir)
+        #expect(summary["largest_solved_level"] as? Int == s.largestSolvedLevel)
+        let csv = try String(contentsOf: dir.appendingPathComponent("curve.csv"), encoding: .utf8)
+        #expect(csv.hasPrefix("step,samples,seconds,train_loss,accuracy,level"))
+    }
+
     /// Decodes one-hot step t of example b.
     static func symbol(_ x: Tensor, _ b: Int, _ t: Int) -> Int {
         let T = x.shape[1], V = x.shape[2]

@@ -99,6 +99,8 @@ public struct GridCurvePoint: Codable, Sendable {
     public var trainLoss: Double
     /// Exact-match accuracy on the evaluation examples.
     public var accuracy: Double
+    /// The curriculum level trained and evaluated at this point (nil: no curriculum).
+    public var level: Int? = nil
 }
 
 /// What a task run ends with (`summary.json`).
@@ -122,11 +124,14 @@ public struct GridTaskSummary: Codable, Sendable {
     public var sample: String?
     /// Extra measurements.
     public var extra: [String: Double]
+    /// With a curriculum: the hardest level at which an evaluation reached the target (for the
+    /// last level, the final measurement decides); nil without a curriculum.
+    public var largestSolvedLevel: Int? = nil
 
     enum CodingKeys: String, CodingKey {
         case task, model, kind, parameters, accuracy
         case evalExamples = "eval_examples", samplesSeen = "samples_seen", steps, seconds, solved, target
-        case bitsPerChar = "bits_per_char", sample, extra
+        case bitsPerChar = "bits_per_char", sample, extra, largestSolvedLevel = "largest_solved_level"
     }
 }
 
@@ -160,6 +165,27 @@ struct TaskStream {
     var evalDraw: ((Int, inout SeededGenerator) -> (x: Tensor, labels: [Int]))? = nil
     /// Accuracy per output (a character) instead of per example (exact match).
     var perOutput = false
+    /// Makes the task harder in stages; `draw` and `evalDraw` read its current level.
+    var curriculum: Curriculum? = nil
+}
+
+/// A staged curriculum: training starts at the first level and moves to the next each time an
+/// evaluation reaches the target; only the last level counts as solving the task. A class, so the
+/// stream's draw closures and the trainer see the same current level.
+final class Curriculum {
+    let levels: [Int]
+    private(set) var index = 0
+    init(levels: [Int]) { precondition(!levels.isEmpty); self.levels = levels }
+    var level: Int { levels[index] }
+    var isLast: Bool { index == levels.count - 1 }
+    func advance() { if !isLast { index += 1 } }
+    /// Moves to the last level (the final measurement is always at full difficulty).
+    func finish() { index = levels.count - 1 }
+
+    /// `start`, `start + step`, … up to and including `last`.
+    static func stepping(from start: Int, by step: Int, to last: Int) -> Curriculum {
+        Curriculum(levels: Array(stride(from: min(start, last), to: last, by: max(step, 1))) + [last])
+    }
 }
 
 enum GridTrainer {
@@ -178,7 +204,11 @@ enum GridTrainer {
         var trainRNG = SeededGenerator(seed: o.seed &* 0x9E37_79B9 &+ 1)
         var evalRNG = SeededGenerator(seed: o.seed &* 0x9E37_79B9 &+ 2)
         let evalDraw = stream.evalDraw ?? stream.draw
-        let evalSet = (0..<max(1, o.evalExamples / o.batchSize)).map { _ in evalDraw(o.batchSize, &evalRNG) }
+        func drawEvalSet() -> [(x: Tensor, labels: [Int])] {
+            (0..<max(1, o.evalExamples / o.batchSize)).map { _ in evalDraw(o.batchSize, &evalRNG) }
+        }
+        var evalSet = drawEvalSet()
+        var largestSolvedLevel: Int? = nil
         let tape = Tape()
         let start = monotonicSeconds()
         let maxSteps = max(1, o.maxSamples / o.batchSize)
@@ -199,28 +229,38 @@ enum GridTrainer {
             step += 1
             if step % o.evalEvery == 0 || step == maxSteps {
                 let acc = try accuracy(net, evalSet, outputs: stream.perOutput ? 1 : stream.outputs, tape: tape)
+                let level = stream.curriculum?.level
                 curve.append(GridCurvePoint(step: step, samples: step * o.batchSize, seconds: monotonicSeconds() - start,
-                                            trainLoss: lossSum / Double(max(lossCount, 1)), accuracy: acc))
+                                            trainLoss: lossSum / Double(max(lossCount, 1)), accuracy: acc, level: level))
                 lossSum = 0; lossCount = 0
-                progress(step, maxSteps, String(format: "loss %.4f, accuracy %.2f%%, %.0f of %.0f s", curve.last!.trainLoss, acc * 100,
-                                                curve.last!.seconds, o.maxSeconds))
+                progress(step, maxSteps, (level.map { "level \($0), " } ?? "")
+                         + String(format: "loss %.4f, accuracy %.2f%%, %.0f of %.0f s", curve.last!.trainLoss, acc * 100,
+                                  curve.last!.seconds, o.maxSeconds))
                 try writeCurve(curve, task: task, model: net.summary, directory: directory)
-                if acc >= o.target { solved = true; break }
+                if acc >= o.target {
+                    guard let c = stream.curriculum, !c.isLast else { solved = true; break }
+                    largestSolvedLevel = c.level
+                    c.advance()
+                    evalSet = drawEvalSet()
+                }
             }
         }
         let seconds = monotonicSeconds() - start
-        // the final measurement, on examples never seen: a third seeded stream
+        // the final measurement, on examples never seen: a third seeded stream, at full difficulty
+        stream.curriculum?.finish()
         var finalRNG = SeededGenerator(seed: o.seed &* 0x9E37_79B9 &+ 3)
         let finalSet = stride(from: 0, to: o.finalExamples, by: o.batchSize).map { i in
             evalDraw(min(o.batchSize, o.finalExamples - i), &finalRNG)
         }
         let finalAccuracy = try accuracy(net, finalSet, outputs: stream.perOutput ? 1 : stream.outputs, tape: tape)
+        if let c = stream.curriculum, c.isLast, finalAccuracy >= o.target { largestSolvedLevel = c.level }
         let more = try extra?(net, tape)
         let summary = GridTaskSummary(task: task, model: net.summary, kind: kind.rawValue, parameters: net.parameterCount,
                                       accuracy: finalAccuracy, evalExamples: o.finalExamples,
                                       samplesSeen: step * o.batchSize, steps: step, seconds: seconds,
                                       solved: finalAccuracy >= o.target, target: o.target,
-                                      bitsPerChar: more?.numbers["bits_per_char"], sample: more?.text, extra: more?.numbers ?? [:])
+                                      bitsPerChar: more?.numbers["bits_per_char"], sample: more?.text, extra: more?.numbers ?? [:],
+                                      largestSolvedLevel: largestSolvedLevel)
         _ = solved
         try writeCurve(curve, task: task, model: net.summary, directory: directory)
         try writeJSON(summary, to: directory.appendingPathComponent("summary.json"))
@@ -263,8 +303,11 @@ enum GridTrainer {
     }
 
     static func writeCurve(_ curve: [GridCurvePoint], task: String, model: String, directory: URL) throws {
-        var table = CSVTable(header: ["step", "samples", "seconds", "train_loss", "accuracy"])
-        for p in curve { table.append(numbers: [Double(p.step), Double(p.samples), p.seconds, p.trainLoss, p.accuracy]) }
+        let levels = curve.contains { $0.level != nil }
+        var table = CSVTable(header: ["step", "samples", "seconds", "train_loss", "accuracy"] + (levels ? ["level"] : []))
+        for p in curve {
+            table.append(numbers: [Double(p.step), Double(p.samples), p.seconds, p.trainLoss, p.accuracy] + (levels ? [Double(p.level ?? 0)] : []))
+        }
         try table.write(to: directory.appendingPathComponent("curve.csv"))
         try writeJSON(curve, to: directory.appendingPathComponent("curve.json"))
         guard !curve.isEmpty else { return }
@@ -284,7 +327,9 @@ enum GridTrainer {
                   series: series { max($0.trainLoss, 1e-6) }),
             Panel(title: "exact-match accuracy (fresh examples)", x: Axis("training examples"), y: Axis("accuracy", range: 0...1),
                   series: series(\.accuracy)),
-        ])
+        ] + (curves.contains { $0.1.contains { $0.level != nil } }
+            ? [Panel(title: "curriculum level", x: Axis("training examples"), y: Axis("level"), series: series { Double($0.level ?? 0) })]
+            : []))
     }
 
     /// Runs several models of one task into `directory/<model>` and writes the comparison.
@@ -326,26 +371,46 @@ public struct ParityTask {
     public var depth = 10
     public var width = 64
     public var activation: Activation = .tanh
+    /// Curriculum of live bits (nil: every string fully random from the start): training starts
+    /// with `start` random bits and adds `step` each time an evaluation reaches the target.
+    public var curriculum: (start: Int, step: Int)? = nil
     public var options = GridTrainOptions()
     public var outputDirectory: URL
     public init(outputDirectory: URL) { self.outputDirectory = outputDirectory }
 
-    static func stream(bits: Int) -> TaskStream {
-        TaskStream(outputs: 1) { batch, rng in
+    /// Strings of `bits` ±1 values. With a curriculum of live-bit counts, only the first `level`
+    /// inputs carry bits and the rest are 0 ("no bit": neither a 0 bit, −1, nor a 1 bit, +1), so an
+    /// early level is parity of a short string and each level adds inputs to the same net.
+    /// (Filling with −1 instead — 0 bits — left even 4 live bits of 64 unlearned: the constant
+    /// inputs drown the live ones in the first projection.)
+    static func stream(bits: Int, curriculum: Curriculum? = nil) -> TaskStream {
+        var stream = TaskStream(outputs: 1) { batch, rng in
+            let live = curriculum?.level ?? bits
             var x = Tensor.zeros([batch, 1, bits]), labels = [Int](repeating: 0, count: batch)
             x.withUnsafeMutableBufferPointer { p in
                 for b in 0..<batch {
                     var odd = 0
-                    for i in 0..<bits {
-                        let one = rng.next() & 1 == 1
-                        p[b * bits + i] = one ? 1 : -1
-                        if one { odd ^= 1 }
+                    let row = b * bits
+                    if live == bits {
+                        for i in 0..<bits {
+                            let one = rng.next() & 1 == 1
+                            p[row + i] = one ? 1 : -1
+                            if one { odd ^= 1 }
+                        }
+                    } else {
+                        for i in 0..<live {
+                            let one = rng.next() & 1 == 1
+                            p[row + i] = one ? 1 : -1
+                            if one { odd ^= 1 }
+                        }
                     }
                     labels[b] = odd
                 }
             }
             return (x, labels)
         }
+        stream.curriculum = curriculum
+        return stream
     }
 
     /// Trains every model; `progress(model, step, maxSteps, note)`.
@@ -356,8 +421,11 @@ public struct ParityTask {
                 var rng = SeededGenerator(seed: options.seed)
                 let net = TaskNet.parity(kind, bits: bits, width: width, depth: depth, activation: activation, rng: &rng)
                 let dir = models.count > 1 ? outputDirectory.appendingPathComponent(kind.rawValue) : outputDirectory
-                return try GridTrainer.run(task: "\(bits)-bit parity", kind: kind, net: net, stream: Self.stream(bits: bits), options: options,
-                                           config: ["bits": bits, "depth": depth, "width": width, "activation": activation.rawValue],
+                let levels = curriculum.map { Curriculum.stepping(from: $0.start, by: $0.step, to: bits) }
+                var config: [String: Any] = ["bits": bits, "depth": depth, "width": width, "activation": activation.rawValue]
+                if let levels { config["curriculum_levels"] = levels.levels }
+                return try GridTrainer.run(task: "\(bits)-bit parity", kind: kind, net: net, stream: Self.stream(bits: bits, curriculum: levels),
+                                           options: options, config: config,
                                            directory: dir) { s, n, note in progress(kind.rawValue, s, n, note) }
             })
         })
