@@ -17,6 +17,7 @@ struct GridTrainArguments: ParsableArguments {
     @Option(help: "Fresh examples of the final measurement.") var finalExamples = 10_000
     @Option(help: "Global gradient-norm clip (0: none).") var clip: Float = 1
     @Option(help: "Random seed.") var seed: UInt64 = 1
+    @Option(help: "Continue the run in this directory (its --out): unfinished models go on from their checkpoints, finished ones are kept; give the run's own options.") var resume: String?
 
     func validate() throws {
         if batch < 1 { throw ValidationError("--batch-size must be at least 1, got \(batch).") }
@@ -34,6 +35,7 @@ struct GridTrainArguments: ParsableArguments {
         o.batchSize = batch; o.learningRate = lr; o.maxSamples = maxSamples; o.maxSeconds = minutes * 60
         o.target = target; o.evalEvery = evalEvery; o.evalExamples = evalExamples; o.finalExamples = finalExamples
         o.clip = clip; o.seed = seed
+        o.resume = resume != nil
         return o
     }
 }
@@ -61,6 +63,51 @@ final class ModelProgress {
         bar?.update(completed: step, note: note)
     }
     func finish() { bar?.finish() }
+}
+
+/// The run directory of a task command: `--resume DIR` (which must hold a run), else `--out` or
+/// `fallback` (which must not hold one, and must be writable).
+func gridRunDirectory(out: String?, resume: String?, fallback: String) throws -> String {
+    let fm = FileManager.default
+    /// The directory and its model (or sweep) subdirectories.
+    func runDirectories(_ dir: String) -> [String] {
+        [dir] + ((try? fm.contentsOfDirectory(atPath: dir)) ?? []).map { dir + "/" + $0 }
+    }
+    if let resume {
+        if let out, out != resume { throw ValidationError("--resume \(resume) is the run directory: leave out --out \(out).") }
+        guard runDirectories(resume).contains(where: { fm.fileExists(atPath: $0 + "/config.json") }) else {
+            throw ValidationError("\(resume): not a run directory of a Grid LSTM task (no config.json in it or its model directories).")
+        }
+        return resume
+    }
+    let dir = out ?? fallback
+    if runDirectories(dir).contains(where: { fm.fileExists(atPath: $0 + "/checkpoint.safetensors") }) {
+        throw ValidationError("\(dir) already holds a run: continue it with --resume \(dir) and the same options, or choose another --out.")
+    }
+    try validateOutputDirectory(dir, option: "--out")
+    return dir
+}
+
+/// An interrupted task run: how to continue it.
+struct GridInterrupted: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// Runs a task; an interruption says how to continue, a run directory of another task or other
+/// settings is a command-line error (exit 2).
+func runGridTask<T>(_ command: String, directory: String, _ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let e as GridTaskError {
+        switch e {
+        case .interrupted(let checkpoint):
+            throw GridInterrupted(description: "interrupted: checkpoint saved at \(checkpoint); continue with `highway \(command) --resume \(directory)` and the same options")
+        case .resumeMismatch: throw ValidationError("\(e).")
+        default: throw e
+        }
+    } catch let e as ResumeError {
+        throw ValidationError("\(e).")
+    }
 }
 
 func printSummaries(_ summaries: [GridTaskSummary], directory: String) {
@@ -117,7 +164,7 @@ struct ParityCommand: ParsableCommand {
 
     func run() throws {
         try runtime.apply()
-        let dir = output ?? (sweep ? "runs/parity-sweep" : "runs/parity-\(bits)")
+        let dir = try gridRunDirectory(out: output, resume: train.resume, fallback: sweep ? "runs/parity-sweep" : "runs/parity-\(bits)")
         var task = ParityTask(outputDirectory: URL(fileURLWithPath: dir))
         task.bits = bits; task.depth = depth; task.width = width
         task.activation = activation == "relu" ? .relu : .tanh
@@ -125,13 +172,13 @@ struct ParityCommand: ParsableCommand {
         task.options = train.options
         let bar = ModelProgress()
         if sweep {
-            let (points, largest) = try task.sweep(bitsList: try sweepList(), progress: bar.update)
+            let (points, largest) = try runGridTask("parity", directory: dir) { try task.sweep(bitsList: try sweepList(), progress: bar.update) }
             bar.finish()
             for p in points { print(String(format: " %-12@ k = %4d: %6.2f%% %@ (%d samples, %.0f s)", p.model, p.bits, p.accuracy * 100, p.solved ? "solved" : "not solved", p.samplesSeen, p.seconds)) }
             for (m, k) in largest.sorted(by: { $0.key < $1.key }) { print(" largest k solved by \(m): \(k)") }
             print("→ \(dir)")
         } else {
-            let s = try task.run(progress: bar.update)
+            let s = try runGridTask("parity", directory: dir) { try task.run(progress: bar.update) }
             bar.finish()
             printSummaries(s, directory: dir)
         }
@@ -180,11 +227,11 @@ struct AdditionCommand: ParsableCommand {
 
     func run() throws {
         try runtime.apply()
-        let dir = models.output ?? "runs/addition-\(digits)"
+        let dir = try gridRunDirectory(out: models.output, resume: train.resume, fallback: "runs/addition-\(digits)")
         var task = SequenceTask(kind: .addition, length: digits, outputDirectory: URL(fileURLWithPath: dir))
         try models.configure(&task, train)
         let bar = ModelProgress()
-        let s = try task.run(progress: bar.update)
+        let s = try runGridTask("addition", directory: dir) { try task.run(progress: bar.update) }
         bar.finish()
         printSummaries(s, directory: dir)
     }
@@ -213,12 +260,12 @@ struct MemorizeCommand: ParsableCommand {
 
     func run() throws {
         try runtime.apply()
-        let dir = models.output ?? "runs/memorize-\(length)"
+        let dir = try gridRunDirectory(out: models.output, resume: train.resume, fallback: "runs/memorize-\(length)")
         var task = SequenceTask(kind: .memorize, length: length, outputDirectory: URL(fileURLWithPath: dir))
         task.symbols = symbols
         try models.configure(&task, train)
         let bar = ModelProgress()
-        let s = try task.run(progress: bar.update)
+        let s = try runGridTask("memorize", directory: dir) { try task.run(progress: bar.update) }
         bar.finish()
         printSummaries(s, directory: dir)
     }
@@ -254,7 +301,7 @@ struct CharLMCommand: ParsableCommand {
 
     func run() throws {
         try runtime.apply()
-        let dir = output ?? "runs/charlm"
+        let dir = try gridRunDirectory(out: output, resume: train.resume, fallback: "runs/charlm")
         var task = CharLMTask(textURL: URL(fileURLWithPath: text), outputDirectory: URL(fileURLWithPath: dir))
         task.steps = steps; task.depth = depth; task.width = width; task.sampleLength = sampleLength
         task.models = try parseModels(model, allowed: [.grid, .stacked], option: "--model")
@@ -264,7 +311,7 @@ struct CharLMCommand: ParsableCommand {
         o.finalExamples = max(1, train.finalExamples / steps)
         task.options = o
         let bar = ModelProgress()
-        let s = try task.run(progress: bar.update)
+        let s = try runGridTask("charlm", directory: dir) { try task.run(progress: bar.update) }
         bar.finish()
         printSummaries(s, directory: dir)
         for r in s { if let t = r.sample { print("sample (\(r.kind)):\n\(t)") } }
