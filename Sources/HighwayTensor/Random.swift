@@ -115,6 +115,19 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         return p
     }
 
+    /// The whole state, for a checkpoint: the four xoshiro256\*\* words, then, while a Box–Muller
+    /// pair is half used, the spare normal's bit pattern. ``init(state:)`` restores it exactly, so a
+    /// resumed run draws what the uninterrupted one would have.
+    public var state: [UInt64] { [s0, s1, s2, s3] + (spareNormal.map { [$0.bitPattern] } ?? []) }
+
+    /// The generator whose ``state`` is `state`; nil unless it has 4 or 5 words and the first four
+    /// are not all zero (xoshiro's one invalid state).
+    public init?(state: [UInt64]) {
+        guard state.count == 4 || state.count == 5, state[0..<4].contains(where: { $0 != 0 }) else { return nil }
+        s0 = state[0]; s1 = state[1]; s2 = state[2]; s3 = state[3]
+        spareNormal = state.count == 5 ? Double(bitPattern: state[4]) : nil
+    }
+
     /// A new generator seeded from this one's next output (advances this one by one draw).
     /// Use it to hand a sub-task its own generator in a fixed order.
     public mutating func split() -> SeededGenerator { SeededGenerator(seed: next()) }

@@ -19,7 +19,15 @@ struct ForecastCommand: ParsableCommand {
 
             Writes a run directory: config.json, metrics.csv (per epoch), summary.json (valid and \
             test RSE, RAE, CORR, per horizon with --steps), predictions.csv (the test set), \
-            forecast.svg/png (truth vs forecast for --plot-series) and checkpoint.safetensors.
+            forecast.svg/png (truth vs forecast for --plot-series) and checkpoint.safetensors \
+            (the kept weights).
+
+            While it trains, resume.safetensors holds what a continuation needs (weights, Adam \
+            state, the best epoch's weights, dropout generator, position); it is rewritten after \
+            every epoch and removed when the run finishes. Ctrl-C saves it at the next batch and \
+            stops; `highway forecast --resume RUN_DIR` continues (all options but --threads are \
+            read from the run) and ends with the same results as an uninterrupted run with the \
+            same seed and thread count.
 
             Models: lstnet-skip (convolution, GRU, skip-GRU with period --skip, dense, plus the \
             highway/AR component), lstnet-attn (temporal attention over the GRU states instead of \
@@ -31,10 +39,11 @@ struct ForecastCommand: ParsableCommand {
               highway forecast --model ar --data ../shared/data/exchange_rate/exchange_rate.txt.gz --horizon 3
               highway forecast --model ar --data exchange_rate.txt.gz --horizon 24 --steps 3 --plot-series 0,1
               highway forecast --data exchange_rate.txt.gz --hid-cnn 50 --hid-rnn 50 --horizon 24
+              highway forecast --resume runs/forecast-lstnet-skip-w168-h24
             """
     )
 
-    @Option(help: "The series file: comma-separated rows of numbers, optionally gzip-compressed.") var data: String
+    @Option(help: "The series file: comma-separated rows of numbers, optionally gzip-compressed.") var data: String?
     @Option(help: "ar, gru, lstnet-skip or lstnet-attn.") var model = "lstnet-skip"
     @Option(help: "Input steps per example.") var window = 168
     @Option(help: "Steps from the window's last row to the target row.") var horizon = 12
@@ -56,6 +65,7 @@ struct ForecastCommand: ParsableCommand {
     @Option(help: "Seed of the initialisation, the batch order and dropout.") var seed: UInt64 = 1
     @Option(name: .customLong("plot-series"), help: "Series to plot, comma-separated indices from 0.") var plotSeries = "0"
     @Option(help: "Run directory to create (default: runs/forecast-<model>-w<window>-h<horizon>).") var out: String?
+    @Option(help: "Continue the unfinished run in this run directory (all other options but --threads are read from it).") var resume: String?
     @Flag(help: "Print nothing but errors and the final result.") var quiet = false
     @OptionGroup var runtime: RuntimeOptions
 
@@ -75,6 +85,7 @@ struct ForecastCommand: ParsableCommand {
             }
             return v
         }
+        guard let data else { throw ValidationError("--data is required (or --resume RUN_DIR to continue a run).") }
         var c = ForecastConfig(dataPath: data)
         c.model = try pick(model, "model", ForecastModelKind.self)
         c.window = window
@@ -101,6 +112,7 @@ struct ForecastCommand: ParsableCommand {
     }
 
     func validate() throws {
+        if resume != nil { return }
         let c = try makeConfig()
         if let e = c.validationError() { throw ValidationError(e + ".") }
         if c.model.needsGRU && RecurrentEncoders.makeGRU == nil {
@@ -110,33 +122,41 @@ struct ForecastCommand: ParsableCommand {
 
     func run() throws {
         try runtime.apply()
-        let config = try makeConfig()
-        let dir = out ?? "runs/forecast-\(model)-w\(window)-h\(horizon)"
-        // The data decide some limits (window ≤ rows, every split non-empty, plotted series exist):
-        // those are command-line errors too (exit 2), found before anything is written.
-        if FileManager.default.fileExists(atPath: URL(fileURLWithPath: dir).appendingPathComponent("summary.json").path) {
-            throw ValidationError("\(dir) already holds a forecasting run (summary.json): choose another --out or remove it.")
+        let trainer: ForecastTrainer, series: MultivariateSeries, dir: String
+        if let resume {
+            dir = resume
+            let runDirectory = URL(fileURLWithPath: resume)
+            let saved = try validated { try ForecastTrainer.configuration(of: runDirectory) }
+            if FileManager.default.fileExists(atPath: runDirectory.appendingPathComponent("summary.json").path) {
+                print("\(resume) has already finished its \(saved.epochs) epochs; nothing to do.")
+                return
+            }
+            if runtime.threads == nil && saved.threads > 0 { ThreadPool.threads = saved.threads }
+            series = try MultivariateSeries.load(path: saved.dataPath)
+            trainer = try validated { try ForecastTrainer.resuming(runDirectory, threads: runtime.threads, data: series) }
+        } else {
+            let config = try makeConfig()
+            dir = out ?? "runs/forecast-\(model)-w\(window)-h\(horizon)"
+            // The data decide some limits (window ≤ rows, every split non-empty, plotted series exist):
+            // those are command-line errors too (exit 2), found before anything is written.
+            for (name, what) in [("summary.json", "a forecasting run"), ("resume.safetensors", "an unfinished forecasting run (continue it with --resume \(dir))")]
+            where FileManager.default.fileExists(atPath: URL(fileURLWithPath: dir).appendingPathComponent(name).path) {
+                throw ValidationError("\(dir) already holds \(what): choose another --out or remove it.")
+            }
+            try validateOutputDirectory(dir, option: "--out")
+            series = try MultivariateSeries.load(path: config.dataPath)
+            trainer = try validated { try ForecastTrainer(config: config, runDirectory: URL(fileURLWithPath: dir), data: series) }
         }
-        let series = try MultivariateSeries.load(path: data)
-        let trainer: ForecastTrainer
-        do {
-            trainer = try ForecastTrainer(config: config, runDirectory: URL(fileURLWithPath: dir), data: series)
-        } catch let e as ForecastError {
-            throw ValidationError("\(e).")
-        } catch let e as DataError {
-            if case .tooFewRows = e { throw ValidationError("\(e) (lower --window, --horizon or --steps).") }
-            throw e
-        }
-        let w = trainer.windows
+        let c = trainer.config, w = trainer.windows
         if !quiet {
             FileHandle.standardError.write(Data("""
                 \(trainer.model.summary) (\(trainer.parameterCount) parameters)
-                data: \(data): \(series.rows) rows × \(series.series) series; windows \(w.train.count) train, \(w.valid.count) valid, \(w.test.count) test
-                window \(window), horizon \(horizon)\(steps > 1 ? ", \(steps) steps" : ""); \(loss) loss, Adam lr \(learningRate), batch \(batchSize), \(epochs) epochs, clip \(clip), \(ThreadPool.threads) thread(s)
-                run directory: \(dir)\n
+                data: \(c.dataPath): \(series.rows) rows × \(series.series) series; windows \(w.train.count) train, \(w.valid.count) valid, \(w.test.count) test
+                window \(c.window), horizon \(c.horizon)\(c.steps > 1 ? ", \(c.steps) steps" : ""); \(c.loss.rawValue) loss, Adam lr \(c.learningRate), batch \(c.batchSize), \(c.epochs) epochs, clip \(c.clip), \(ThreadPool.threads) thread(s)
+                run directory: \(dir)\(resume != nil ? " (resumed at epoch \(trainer.epoch + 1), batch \(trainer.batch + 1))" : "")\n
                 """.utf8))
         }
-        let progress = ProgressReporter(epochs: epochs, batchesPerEpoch: trainer.batchesPerEpoch, batchSize: batchSize, quiet: quiet)
+        let progress = ProgressReporter(epochs: c.epochs, batchesPerEpoch: trainer.batchesPerEpoch, batchSize: c.batchSize, quiet: quiet)
         trainer.progress = { event in
             switch event {
             case .epochStart(let e, _): progress.beginEpoch(e + 1)
@@ -153,5 +173,19 @@ struct ForecastCommand: ParsableCommand {
         print(String(format: "%@ h=%d: test RSE %.4f, RAE %.4f, CORR %.4f (valid RSE %.4f, CORR %.4f; best epoch %d of %d, %.1f s) → %@",
                      s.model, s.horizon, s.test.rse, s.test.rae, s.test.corr, s.valid.rse, s.valid.corr, s.bestEpoch, s.epochs,
                      s.seconds, dir))
+    }
+
+    /// Runs `make`; settings or run-directory errors become command-line errors (exit 2).
+    func validated<T>(_ make: () throws -> T) throws -> T {
+        do {
+            return try make()
+        } catch let e as ForecastError {
+            throw ValidationError("\(e).")
+        } catch let e as ResumeError {
+            throw ValidationError("\(e).")
+        } catch let e as DataError {
+            if case .tooFewRows = e { throw ValidationError("\(e) (lower --window, --horizon or --steps).") }
+            throw e
+        }
     }
 }

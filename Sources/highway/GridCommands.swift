@@ -17,6 +17,7 @@ struct GridTrainArguments: ParsableArguments {
     @Option(help: "Fresh examples of the final measurement.") var finalExamples = 10_000
     @Option(help: "Global gradient-norm clip (0: none).") var clip: Float = 1
     @Option(help: "Random seed.") var seed: UInt64 = 1
+    @Option(help: "Continue the run in this directory (its --out): unfinished models go on from their checkpoints, finished ones are kept; give the run's own options.") var resume: String?
 
     func validate() throws {
         if batch < 1 { throw ValidationError("--batch-size must be at least 1, got \(batch).") }
@@ -34,9 +35,18 @@ struct GridTrainArguments: ParsableArguments {
         o.batchSize = batch; o.learningRate = lr; o.maxSamples = maxSamples; o.maxSeconds = minutes * 60
         o.target = target; o.evalEvery = evalEvery; o.evalExamples = evalExamples; o.finalExamples = finalExamples
         o.clip = clip; o.seed = seed
+        o.resume = resume != nil
         return o
     }
 }
+
+/// The paragraph on checkpoints and --resume in every task command's help.
+let gridResumeHelp = """
+    Each model's checkpoint.safetensors (weights, Adam state, position) is written at every \
+    evaluation; Ctrl-C saves it at the next step and stops. --resume RUN_DIR with the run's own \
+    options continues the unfinished models and keeps the finished ones, ending as an \
+    uninterrupted run with the same seed and threads would (unless --minutes cut a run short).
+    """
 
 /// Parses a comma-separated list of models, each one of `allowed`.
 func parseModels(_ text: String, allowed: [GridTaskModel], option: String) throws -> [GridTaskModel] {
@@ -63,6 +73,64 @@ final class ModelProgress {
     func finish() { bar?.finish() }
 }
 
+/// The run directory of a task command: `--resume DIR` (which must hold a run of `command`, whose
+/// `task` setting `isTask` accepts, with one model in DIR itself when `singleModel`, else one per
+/// subdirectory; nil: either), else `--out` or `fallback` (which must not hold a run, and must be
+/// writable). The library then checks every other setting, model by model.
+func gridRunDirectory(out: String?, resume: String?, fallback: String, command: String, isTask: (String) -> Bool,
+                      singleModel: Bool?) throws -> String {
+    let fm = FileManager.default
+    /// The directory and its model (or sweep) subdirectories.
+    func runDirectories(_ dir: String) -> [String] {
+        [dir] + ((try? fm.contentsOfDirectory(atPath: dir)) ?? []).map { dir + "/" + $0 }
+    }
+    if let resume {
+        if let out, out != resume { throw ValidationError("--resume \(resume) is the run directory: leave out --out \(out).") }
+        guard runDirectories(resume).contains(where: { fm.fileExists(atPath: $0 + "/config.json") }) else {
+            throw ValidationError("\(resume): not a run directory of a Grid LSTM task (no config.json in it or its model directories).")
+        }
+        for dir in runDirectories(resume) {
+            guard let bytes = fm.contents(atPath: dir + "/config.json") else { continue }
+            let task = (try? JSONSerialization.jsonObject(with: bytes) as? [String: Any])?["task"] as? String
+            guard let task, isTask(task) else {
+                throw ValidationError("\(resume): not a run of `highway \(command)` (\(dir)/config.json has task \(task ?? "none")).")
+            }
+        }
+        if let singleModel, singleModel != fm.fileExists(atPath: resume + "/config.json") {
+            throw ValidationError("\(resume): the run was made with \(singleModel ? "several models" : "one model"), this command has \(singleModel ? "one" : "several"): give the run's own --model.")
+        }
+        return resume
+    }
+    let dir = out ?? fallback
+    if runDirectories(dir).contains(where: { fm.fileExists(atPath: $0 + "/checkpoint.safetensors") }) {
+        throw ValidationError("\(dir) already holds a run: continue it with --resume \(dir) and the same options, or choose another --out.")
+    }
+    try validateOutputDirectory(dir, option: "--out")
+    return dir
+}
+
+/// An interrupted task run: how to continue it.
+struct GridInterrupted: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// Runs a task; an interruption says how to continue, a run directory of another task or other
+/// settings is a command-line error (exit 2).
+func runGridTask<T>(_ command: String, directory: String, _ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let e as GridTaskError {
+        switch e {
+        case .interrupted(let checkpoint):
+            throw GridInterrupted(description: "interrupted: checkpoint saved at \(checkpoint); continue with `highway \(command) --resume \(directory)` and the same options")
+        case .resumeMismatch: throw ValidationError("\(e).")
+        default: throw e
+        }
+    } catch let e as ResumeError {
+        throw ValidationError("\(e).")
+    }
+}
+
 func printSummaries(_ summaries: [GridTaskSummary], directory: String) {
     print(" model                                         │ params │ accuracy │ samples seen │ seconds")
     for s in summaries {
@@ -86,8 +154,11 @@ struct ParityCommand: ParsableCommand {
             growing k and reports the largest k it solves within the budget (the paper: a tied \
             1-LSTM solves 250 bits).
 
-            Writes into --output: per model config.json, curve.csv/.json/.svg/.png, summary.json; \
-            with several models a comparison.svg/.png and summary.json; with --sweep sweep.*.
+            Writes into --out: per model config.json, curve.csv/.json/.svg/.png, \
+            checkpoint.safetensors, summary.json; with several models a comparison.svg/.png and \
+            summary.json; with --sweep sweep.*.
+
+            \(gridResumeHelp)
             """)
 
     @Option(help: "Input bits k.") var bits = 64
@@ -131,7 +202,9 @@ struct ParityCommand: ParsableCommand {
 
     func run() throws {
         try runtime.apply()
-        let dir = output ?? (sweep ? "runs/parity-sweep" : "runs/parity-\(bits)")
+        let dir = try gridRunDirectory(out: output, resume: train.resume, fallback: sweep ? "runs/parity-sweep" : "runs/parity-\(bits)",
+                                           command: "parity", isTask: { $0.hasSuffix("-bit parity") },
+                                           singleModel: sweep ? nil : try parseModels(model, allowed: [.tied, .untied, .feedforward], option: "--model").count == 1)
         var task = ParityTask(outputDirectory: URL(fileURLWithPath: dir))
         task.bits = bits; task.depth = depth; task.width = width
         task.activation = activation == "relu" ? .relu : .tanh
@@ -140,13 +213,13 @@ struct ParityCommand: ParsableCommand {
         task.options = train.options
         let bar = ModelProgress()
         if sweep {
-            let (points, largest) = try task.sweep(bitsList: try sweepList(), progress: bar.update)
+            let (points, largest) = try runGridTask("parity", directory: dir) { try task.sweep(bitsList: try sweepList(), progress: bar.update) }
             bar.finish()
             for p in points { print(String(format: " %-12@ k = %4d: %6.2f%% %@ (%d samples, %.0f s)", p.model, p.bits, p.accuracy * 100, p.solved ? "solved" : "not solved", p.samplesSeen, p.seconds)) }
             for (m, k) in largest.sorted(by: { $0.key < $1.key }) { print(" largest k solved by \(m): \(k)") }
             print("→ \(dir)")
         } else {
-            let s = try task.run(progress: bar.update)
+            let s = try runGridTask("parity", directory: dir) { try task.run(progress: bar.update) }
             bar.finish()
             printSummaries(s, directory: dir)
             if task.curriculum != nil {
@@ -168,6 +241,8 @@ struct SequenceModelArguments: ParsableArguments {
         _ = try parseModels(model, allowed: [.grid, .stacked], option: "--model")
     }
 
+    func modelCount() throws -> Int { try parseModels(model, allowed: [.grid, .stacked], option: "--model").count }
+
     func configure(_ task: inout SequenceTask, _ train: GridTrainArguments) throws {
         task.depth = depth; task.width = width
         task.models = try parseModels(model, allowed: [.grid, .stacked], option: "--model")
@@ -184,8 +259,10 @@ struct AdditionCommand: ParsableCommand {
             The input is a's digits, '+', b's digits, '=' and then one blank per digit of the sum, \
             during which the model outputs the sum's digits (every number least significant digit \
             first). Each step draws fresh problems; accuracy is per-sequence exact match on 10,000 \
-            fresh problems. Writes per model config.json, curve.csv/.json/.svg/.png, summary.json, \
-            and a comparison.svg/.png and summary.json into --output.
+            fresh problems. Writes per model config.json, curve.csv/.json/.svg/.png, \
+            checkpoint.safetensors, summary.json, and a comparison.svg/.png and summary.json into --out.
+
+            \(gridResumeHelp)
             """)
     @Option(help: "Digits per number.") var digits = 15
     @OptionGroup var models: SequenceModelArguments
@@ -198,11 +275,12 @@ struct AdditionCommand: ParsableCommand {
 
     func run() throws {
         try runtime.apply()
-        let dir = models.output ?? "runs/addition-\(digits)"
+        let dir = try gridRunDirectory(out: models.output, resume: train.resume, fallback: "runs/addition-\(digits)", command: "addition",
+                                           isTask: { $0.hasSuffix("-digit addition") }, singleModel: try models.modelCount() == 1)
         var task = SequenceTask(kind: .addition, length: digits, outputDirectory: URL(fileURLWithPath: dir))
         try models.configure(&task, train)
         let bar = ModelProgress()
-        let s = try task.run(progress: bar.update)
+        let s = try runGridTask("addition", directory: dir) { try task.run(progress: bar.update) }
         bar.finish()
         printSummaries(s, directory: dir)
     }
@@ -217,6 +295,8 @@ struct MemorizeCommand: ParsableCommand {
             The input is the sequence, a delimiter, then one blank per symbol, during which the \
             model outputs the sequence again. Accuracy is per-sequence exact match on 10,000 fresh \
             sequences. Files as for `highway addition`.
+
+            \(gridResumeHelp)
             """)
     @Option(help: "Symbols per sequence.") var length = 20
     @Option(help: "Alphabet size.") var symbols = 10
@@ -231,12 +311,13 @@ struct MemorizeCommand: ParsableCommand {
 
     func run() throws {
         try runtime.apply()
-        let dir = models.output ?? "runs/memorize-\(length)"
+        let dir = try gridRunDirectory(out: models.output, resume: train.resume, fallback: "runs/memorize-\(length)", command: "memorize",
+                                           isTask: { $0.hasPrefix("memorize ") }, singleModel: try models.modelCount() == 1)
         var task = SequenceTask(kind: .memorize, length: length, outputDirectory: URL(fileURLWithPath: dir))
         task.symbols = symbols
         try models.configure(&task, train)
         let bar = ModelProgress()
-        let s = try task.run(progress: bar.update)
+        let s = try runGridTask("memorize", directory: dir) { try task.run(progress: bar.update) }
         bar.finish()
         printSummaries(s, directory: dir)
     }
@@ -251,8 +332,11 @@ struct CharLMCommand: ParsableCommand {
             Trains on random windows of the first 90% of FILE (UTF-8) to predict each next \
             character; measures bits per character on the held-out last 10% (windows started from \
             zero state) and samples text from the trained model. Writes per model config.json, \
-            curve.csv/.json/.svg/.png (per-character accuracy on the held-out text), sample.txt \
-            and summary.json (model, accuracy, bits_per_char, samples_seen, seconds).
+            curve.csv/.json/.svg/.png (per-character accuracy on the held-out text), sample.txt, \
+            checkpoint.safetensors and summary.json (model, accuracy, bits_per_char, samples_seen, \
+            seconds).
+
+            \(gridResumeHelp)
             """)
     @Option(help: "A UTF-8 text file.") var text: String
     @Option(help: "Comma-separated models: grid (tied 2-LSTM), stacked.") var model = "grid"
@@ -272,7 +356,8 @@ struct CharLMCommand: ParsableCommand {
 
     func run() throws {
         try runtime.apply()
-        let dir = output ?? "runs/charlm"
+        let dir = try gridRunDirectory(out: output, resume: train.resume, fallback: "runs/charlm", command: "charlm", isTask: { $0.hasPrefix("charlm ") },
+                                           singleModel: try parseModels(model, allowed: [.grid, .stacked], option: "--model").count == 1)
         var task = CharLMTask(textURL: URL(fileURLWithPath: text), outputDirectory: URL(fileURLWithPath: dir))
         task.steps = steps; task.depth = depth; task.width = width; task.sampleLength = sampleLength
         task.models = try parseModels(model, allowed: [.grid, .stacked], option: "--model")
@@ -282,7 +367,7 @@ struct CharLMCommand: ParsableCommand {
         o.finalExamples = max(1, train.finalExamples / steps)
         task.options = o
         let bar = ModelProgress()
-        let s = try task.run(progress: bar.update)
+        let s = try runGridTask("charlm", directory: dir) { try task.run(progress: bar.update) }
         bar.finish()
         printSummaries(s, directory: dir)
         for r in s { if let t = r.sample { print("sample (\(r.kind)):\n\(t)") } }

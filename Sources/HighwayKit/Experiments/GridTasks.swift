@@ -5,8 +5,9 @@
 // on fresh examples (the evaluation stream is seeded apart from the training stream).
 //
 // One run directory per model: config.json, curve.csv / curve.json (one row per evaluation),
-// curve.svg / curve.png, summary.json (model, accuracy, samples_seen, seconds, …). A comparison of
-// several models adds comparison.svg / .png and a summary.json listing them, in the parent.
+// curve.svg / curve.png, checkpoint.safetensors (to continue with `resume`, GridCheckpoint.swift),
+// summary.json (model, accuracy, samples_seen, seconds, …). A comparison of several models adds
+// comparison.svg / .png and a summary.json listing them, in the parent.
 
 import Foundation
 import HighwayNN
@@ -153,6 +154,11 @@ public struct GridTrainOptions: Codable, Sendable {
     /// Global gradient-norm clip (0: none).
     public var clip: Float = 1
     public var seed: UInt64 = 1
+    /// Continue each model from the checkpoint in its run directory, skip those already finished
+    /// (GridCheckpoint.swift); the other options must be the run's own.
+    public var resume = false
+    /// Tests: act as a SIGINT after this step of the named model (save, then throw).
+    var interruptAfterStep: [String: Int] = [:]
     public init() {}
 }
 
@@ -181,6 +187,8 @@ final class Curriculum {
     func advance() { if !isLast { index += 1 } }
     /// Moves to the last level (the final measurement is always at full difficulty).
     func finish() { index = levels.count - 1 }
+    /// Continues a resumed run at the level it had reached.
+    func move(to index: Int) { self.index = index }
 
     /// `start`, `start + step`, … up to and including `last`.
     static func stepping(from start: Int, by step: Int, to last: Int) -> Curriculum {
@@ -199,53 +207,98 @@ enum GridTrainer {
         cfg["learning_rate"] = Double(o.learningRate); cfg["max_samples"] = o.maxSamples; cfg["max_seconds"] = o.maxSeconds
         cfg["target"] = o.target; cfg["eval_every"] = o.evalEvery; cfg["eval_examples"] = o.evalExamples
         cfg["final_examples"] = o.finalExamples; cfg["clip"] = Double(o.clip); cfg["seed"] = Int(o.seed)
-        try writeJSON(cfg, to: directory.appendingPathComponent("config.json"))
         let optimizer = try Adam(learningRate: o.learningRate)
+        // ---- resuming (GridCheckpoint.swift) ----
+        let checkpoint = GridCheckpoint(directory: directory, config: cfg, parameters: net.parameters, optimizer: optimizer)
+        if o.resume {
+            try checkpoint.checkConfig(cfg)
+            if let done = try checkpoint.finished() { return done }
+        }
+        let saved = o.resume ? try checkpoint.load() : nil
+        // ----
+        try writeJSON(cfg, to: directory.appendingPathComponent("config.json"))
         var trainRNG = SeededGenerator(seed: o.seed &* 0x9E37_79B9 &+ 1)
         var evalRNG = SeededGenerator(seed: o.seed &* 0x9E37_79B9 &+ 2)
         let evalDraw = stream.evalDraw ?? stream.draw
+        // the generator's state before the current evaluation set, so a resumed run redraws the same set
+        var evalSetRNG = evalRNG.stateText
         func drawEvalSet() -> [(x: Tensor, labels: [Int])] {
-            (0..<max(1, o.evalExamples / o.batchSize)).map { _ in evalDraw(o.batchSize, &evalRNG) }
+            evalSetRNG = evalRNG.stateText
+            return (0..<max(1, o.evalExamples / o.batchSize)).map { _ in evalDraw(o.batchSize, &evalRNG) }
+        }
+        var largestSolvedLevel = saved?.largestSolvedLevel
+        if let saved, let index = saved.curriculumIndex {
+            guard let c = stream.curriculum, c.levels.indices.contains(index),
+                  let rng = saved.evalSetRNG.flatMap(SeededGenerator.init(stateText:)) else {
+                throw ResumeError(path: checkpoint.url.path, reason: "its curriculum state (level \(index), evaluation generator) does not fit this task")
+            }
+            c.move(to: index)
+            evalRNG = rng
         }
         var evalSet = drawEvalSet()
-        var largestSolvedLevel: Int? = nil
         let tape = Tape()
-        let start = monotonicSeconds()
+        let start = monotonicSeconds(), elapsedBefore = saved?.elapsed ?? 0
+        func elapsed() -> Double { elapsedBefore + monotonicSeconds() - start }
         let maxSteps = max(1, o.maxSamples / o.batchSize)
-        var curve: [GridCurvePoint] = []
-        var step = 0, lossSum = 0.0, lossCount = 0, solved = false
+        var curve = saved?.curve ?? []
+        var step = saved?.step ?? 0, lossSum = saved?.lossSum ?? 0, lossCount = saved?.lossCount ?? 0, stopped = saved?.stopped ?? false
+        if let saved {
+            guard let rng = SeededGenerator(stateText: saved.trainRNG) else {
+                throw ResumeError(path: checkpoint.url.path, reason: "its training generator state '\(saved.trainRNG)' is not one")
+            }
+            trainRNG = rng
+        }
+        func save(stopped: Bool) throws {
+            try checkpoint.save(GridRunState(step: step, trainRNG: trainRNG.stateText, lossSum: lossSum, lossCount: lossCount,
+                                             elapsed: elapsed(), curve: curve, stopped: stopped,
+                                             curriculumIndex: stream.curriculum?.index, largestSolvedLevel: largestSolvedLevel,
+                                             evalSetRNG: evalSetRNG))
+        }
         for p in net.parameters { p.zeroGrad() }
-        while step < maxSteps && monotonicSeconds() - start < o.maxSeconds {
-            let (x, labels) = stream.draw(o.batchSize, &trainRNG)
-            tape.reset()
-            let loss = try tape.softmaxCrossEntropy(logits: net.logits(tape.constant(x)), labels: labels)
-            try tape.backward(loss)
-            let l = Double(loss.value[flat: 0])
-            guard l.isFinite else { throw GridTaskError.nonFinite(task: task, step: step + 1) }
-            lossSum += l; lossCount += 1
-            if o.clip > 0 { clipGradients(net.parameters, maxNorm: o.clip) }
-            optimizer.step(net.parameters)
-            for p in net.parameters { p.zeroGrad() }
-            step += 1
-            if step % o.evalEvery == 0 || step == maxSteps {
-                let acc = try accuracy(net, evalSet, outputs: stream.perOutput ? 1 : stream.outputs, tape: tape)
-                let level = stream.curriculum?.level
-                curve.append(GridCurvePoint(step: step, samples: step * o.batchSize, seconds: monotonicSeconds() - start,
-                                            trainLoss: lossSum / Double(max(lossCount, 1)), accuracy: acc, level: level))
-                lossSum = 0; lossCount = 0
-                progress(step, maxSteps, (level.map { "level \($0), " } ?? "")
-                         + String(format: "loss %.4f, accuracy %.2f%%, %.0f of %.0f s", curve.last!.trainLoss, acc * 100,
-                                  curve.last!.seconds, o.maxSeconds))
-                try writeCurve(curve, task: task, model: net.summary, directory: directory)
-                if acc >= o.target {
-                    guard let c = stream.curriculum, !c.isLast else { solved = true; break }
-                    largestSolvedLevel = c.level
-                    c.advance()
-                    evalSet = drawEvalSet()
+        try withInterruptHandler {
+            while !stopped && step < maxSteps && elapsed() < o.maxSeconds {
+                let (x, labels) = stream.draw(o.batchSize, &trainRNG)
+                tape.reset()
+                let loss = try tape.softmaxCrossEntropy(logits: net.logits(tape.constant(x)), labels: labels)
+                try tape.backward(loss)
+                let l = Double(loss.value[flat: 0])
+                guard l.isFinite else { throw GridTaskError.nonFinite(task: task, step: step + 1) }
+                lossSum += l; lossCount += 1
+                if o.clip > 0 { clipGradients(net.parameters, maxNorm: o.clip) }
+                optimizer.step(net.parameters)
+                for p in net.parameters { p.zeroGrad() }
+                step += 1
+                if step % o.evalEvery == 0 || step == maxSteps {
+                    let acc = try accuracy(net, evalSet, outputs: stream.perOutput ? 1 : stream.outputs, tape: tape)
+                    let level = stream.curriculum?.level
+                    curve.append(GridCurvePoint(step: step, samples: step * o.batchSize, seconds: elapsed(),
+                                                trainLoss: lossSum / Double(max(lossCount, 1)), accuracy: acc, level: level))
+                    lossSum = 0; lossCount = 0
+                    progress(step, maxSteps, (level.map { "level \($0), " } ?? "")
+                             + String(format: "loss %.4f, accuracy %.2f%%, %.0f of %.0f s", curve.last!.trainLoss, acc * 100,
+                                      curve.last!.seconds, o.maxSeconds))
+                    try writeCurve(curve, task: task, model: net.summary, directory: directory)
+                    if acc >= o.target {
+                        if let c = stream.curriculum, !c.isLast {   // the next level, with its own evaluation set
+                            largestSolvedLevel = c.level
+                            c.advance()
+                            evalSet = drawEvalSet()
+                        } else {
+                            stopped = true
+                        }
+                    }
+                    try save(stopped: stopped)
+                    if stopped { break }
+                }
+                if interruptRequested != 0 || o.interruptAfterStep[kind.rawValue] == step {
+                    try save(stopped: false)
+                    throw GridTaskError.interrupted(checkpoint: checkpoint.url.path)
                 }
             }
         }
-        let seconds = monotonicSeconds() - start
+        // the final weights, and a mark that only the final measurement is left
+        try save(stopped: true)
+        let seconds = elapsed()
         // the final measurement, on examples never seen: a third seeded stream, at full difficulty
         stream.curriculum?.finish()
         var finalRNG = SeededGenerator(seed: o.seed &* 0x9E37_79B9 &+ 3)
@@ -261,7 +314,6 @@ enum GridTrainer {
                                       solved: finalAccuracy >= o.target, target: o.target,
                                       bitsPerChar: more?.numbers["bits_per_char"], sample: more?.text, extra: more?.numbers ?? [:],
                                       largestSolvedLevel: largestSolvedLevel)
-        _ = solved
         try writeCurve(curve, task: task, model: net.summary, directory: directory)
         try writeJSON(summary, to: directory.appendingPathComponent("summary.json"))
         return (summary, curve)
@@ -353,10 +405,16 @@ enum GridTrainer {
 public enum GridTaskError: Error, CustomStringConvertible {
     case nonFinite(task: String, step: Int)
     case badText(path: String, reason: String)
+    /// Stopped by SIGINT after saving `checkpoint`.
+    case interrupted(checkpoint: String)
+    /// `resume` was given a run directory of another task or other settings.
+    case resumeMismatch(path: String, detail: String)
     public var description: String {
         switch self {
         case .nonFinite(let t, let s): "\(t): the loss is not finite at step \(s) (try a smaller --lr)"
         case .badText(let p, let r): "\(p): \(r)"
+        case .interrupted(let c): "interrupted: checkpoint saved at \(c); continue with the same command and --resume RUN_DIR"
+        case .resumeMismatch(let p, let d): "cannot resume \(p): \(d)"
         }
     }
 }

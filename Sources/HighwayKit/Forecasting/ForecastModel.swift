@@ -5,6 +5,7 @@
 // (B, steps, series) on the same scale, recording its layers on a tape. The GRU-based models reach
 // their recurrent layers through `RecurrentEncoder` (by default HighwayNN's GRU, `GRUEncoder`), so
 // a test can swap in a stand-in and another recurrent layer can be tried without touching LSTNet.
+import Foundation
 import HighwayData
 import HighwayNN
 import HighwayTensor
@@ -25,6 +26,8 @@ public enum ForecastError: Error, CustomStringConvertible, Equatable {
     case modelNotAvailable(model: String, reason: String)
     case invalidConfig(String)
     case nonFinite(epoch: Int, detail: String)
+    /// Stopped by SIGINT after saving `checkpoint` (resume.safetensors).
+    case interrupted(checkpoint: String)
 
     public var description: String {
         switch self {
@@ -32,6 +35,8 @@ public enum ForecastError: Error, CustomStringConvertible, Equatable {
         case .invalidConfig(let m): return m
         case let .nonFinite(epoch, detail):
             return "training stopped: non-finite values at epoch \(epoch) — \(detail); lower --lr or --clip"
+        case .interrupted(let checkpoint):
+            return "interrupted: state saved in \(checkpoint); continue with `highway forecast --resume \(URL(fileURLWithPath: checkpoint).deletingLastPathComponent().path)`"
         }
     }
 }

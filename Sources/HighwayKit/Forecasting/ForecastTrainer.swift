@@ -16,6 +16,11 @@
 //   predictions.csv         the test set: target row, horizon, then truth and forecast per series
 //   forecast.svg / .png     truth vs forecast on the test set for the chosen series
 //   checkpoint.safetensors  the kept weights (PyTorch state_dict names)
+//   resume.safetensors      while the run is unfinished: everything `--resume` needs to continue
+//                           bit-exactly (weights, Adam state under optimizer.*, the best epoch's
+//                           weights under best.*, position, dropout generator and history in the
+//                           metadata); written after every epoch and on SIGINT at the next batch,
+//                           removed when the run has finished (checkpoint.safetensors stays as above)
 import Foundation
 import HighwayData
 import HighwayNN
@@ -92,6 +97,24 @@ public final class ForecastTrainer {
 
     public private(set) var history: [ForecastEpoch] = []
 
+    // position in the run, saved in resume.safetensors
+    /// Epochs finished, and batches of the next one.
+    public internal(set) var epoch = 0, batch = 0
+    var lossSum = 0.0
+    var dropoutRNG: SeededGenerator
+    var best: (rse: Double, epoch: Int, weights: [Tensor])?
+    var elapsedBefore = 0.0
+    var segmentStart = monotonicSeconds()
+    /// Tests: act as a SIGINT after this step (counted from 1 over the run): save, then throw.
+    var interruptAfterStep: Int?
+    /// Tests: stop dead after the end-of-epoch save of this epoch (from 1), as a SIGKILL would.
+    var killAfterEpoch: Int?
+
+    /// The resumable state of an unfinished run.
+    public var resumeURL: URL { runDirectory.appendingPathComponent("resume.safetensors") }
+    /// Whether the run has finished (its summary.json is written).
+    public var isFinished: Bool { FileManager.default.fileExists(atPath: runDirectory.appendingPathComponent("summary.json").path) }
+
     /// Loads and checks the data (before creating the run directory, so a bad file leaves nothing
     /// behind), builds the model.
     /// - Throws: ``DataError`` for the data file, ``ForecastError`` for settings or an unavailable
@@ -107,6 +130,7 @@ public final class ForecastTrainer {
                                       normalization: config.normalization)
         model = try makeForecastModel(config, series: series.series)
         optimizer = try Adam(learningRate: config.learningRate)
+        dropoutRNG = SeededGenerator(seed: config.seed).fork(stream: 0xD50)
         self.config = config
         self.runDirectory = runDirectory
         try checkWritableDirectory(runDirectory, create: true)
@@ -119,25 +143,49 @@ public final class ForecastTrainer {
 
     // ---- the loop ----------------------------------------------------------------------------
 
-    /// Trains all epochs, restores the best epoch's weights, scores them and writes the run directory.
+    /// Trains the remaining epochs, restores the best epoch's weights, scores them and writes the
+    /// run directory. On SIGINT it saves resume.safetensors at the next batch boundary and throws
+    /// ``ForecastError/interrupted(checkpoint:)``.
     @discardableResult
     public func run() throws -> ForecastSummary {
         try writeJSON(config, to: runDirectory.appendingPathComponent("config.json"))
-        let start = DispatchTime.now().uptimeNanoseconds
-        func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+        segmentStart = monotonicSeconds()
         let params = model.parameters
+        try withInterruptHandler { try trainEpochs(params) }
+        // restore the kept epoch's weights
+        if let best { for (p, w) in zip(params, best.weights) { p.value = w } }
+        let m = windows.series
+        let valid = try evaluate(.valid), test = try evaluate(.test)
+        try StateDict.save(parameters: params, metadata: ["format": "highwaykit-forecast-1", "best_epoch": "\(best?.epoch ?? 0)"],
+                           to: runDirectory.appendingPathComponent("checkpoint.safetensors"))
+        try writePredictions(test)
+        try plot(test).write(to: runDirectory.appendingPathComponent("forecast"))
+        let summary = ForecastSummary(
+            model: config.model.rawValue, modelSummary: model.summary, parameters: parameterCount, data: config.dataPath,
+            series: m, window: config.window, horizon: config.horizon, steps: config.steps,
+            examples: ["train": windows.train.count, "valid": windows.valid.count, "test": windows.test.count],
+            epochs: history.count, bestEpoch: best?.epoch ?? 0, seconds: elapsed(),
+            valid: valid.scores, test: test.scores, validPerHorizon: valid.perHorizon, testPerHorizon: test.perHorizon)
+        try writeJSON(summary, to: runDirectory.appendingPathComponent("summary.json"))
+        // finished: the files above hold everything; a leftover (a kill just before this line) is harmless
+        try? FileManager.default.removeItem(at: resumeURL)
+        return summary
+    }
+
+    /// Wall time of the run, summed over resumed segments.
+    func elapsed() -> Double { elapsedBefore + monotonicSeconds() - segmentStart }
+
+    /// The epochs from the saved position on.
+    func trainEpochs(_ params: [Parameter]) throws {
         let tape = Tape()
         let m = windows.series, perWindow = m * config.steps
         let scale = try Tensor(shape: [m], values: windows.scaling.scale)
         var x = Tensor.zeros([0]), y = Tensor.zeros([0])
-        var dropoutRNG = SeededGenerator(seed: config.seed).fork(stream: 0xD50)
-        var best: (rse: Double, epoch: Int, weights: [Tensor])?
-        history = []
-        for epoch in 0..<config.epochs {
+        while epoch < config.epochs {
             let order = try BatchOrder(count: windows.train.count, batchSize: config.batchSize, seed: config.seed, epoch: epoch)
             progress?(.epochStart(epoch: epoch, batches: order.batchCount))
-            var lossSum = 0.0
-            for b in 0..<order.batchCount {
+            while batch < order.batchCount {
+                let b = batch
                 windows.fill(windows.train, positions: order.indices(ofBatch: b), inputs: &x, targets: &y)
                 tape.reset()
                 for p in params { p.zeroGrad() }
@@ -151,7 +199,12 @@ public final class ForecastTrainer {
                 if config.clip > 0 { clipGradientNorm(params, maxNorm: config.clip) }
                 optimizer.step(params)
                 lossSum += l
-                progress?(.batch(index: b + 1, loss: l / Double(x.shape[0] * perWindow)))
+                batch += 1
+                progress?(.batch(index: batch, loss: l / Double(x.shape[0] * perWindow)))
+                if interruptRequested != 0 || interruptAfterStep == epoch * order.batchCount + batch {
+                    try saveResumeState(params)
+                    throw ForecastError.interrupted(checkpoint: resumeURL.path)
+                }
             }
             let valid = try evaluate(.valid).scores
             let record = ForecastEpoch(epoch: epoch + 1, trainLoss: lossSum / Double(windows.train.count * perWindow), valid: valid,
@@ -162,24 +215,89 @@ public final class ForecastTrainer {
             if improved || best == nil {
                 best = (valid.rse, epoch + 1, params.map(\.value))
             }
+            epoch += 1; batch = 0; lossSum = 0
             try writeMetrics()
+            try saveResumeState(params)
+            if killAfterEpoch == epoch { throw ForecastError.interrupted(checkpoint: "(killed)") }
             progress?(.epochEnd(record, best: improved))
         }
-        // restore the kept epoch's weights
-        if let best { for (p, w) in zip(params, best.weights) { p.value = w } }
-        let valid = try evaluate(.valid), test = try evaluate(.test)
-        try StateDict.save(parameters: params, metadata: ["format": "highwaykit-forecast-1", "best_epoch": "\(best?.epoch ?? 0)"],
-                           to: runDirectory.appendingPathComponent("checkpoint.safetensors"))
-        try writePredictions(test)
-        try plot(test).write(to: runDirectory.appendingPathComponent("forecast"))
-        let summary = ForecastSummary(
-            model: config.model.rawValue, modelSummary: model.summary, parameters: parameterCount, data: config.dataPath,
-            series: m, window: config.window, horizon: config.horizon, steps: config.steps,
-            examples: ["train": windows.train.count, "valid": windows.valid.count, "test": windows.test.count],
-            epochs: history.count, bestEpoch: best?.epoch ?? 0, seconds: elapsed(),
-            valid: valid.scores, test: test.scores, validPerHorizon: valid.perHorizon, testPerHorizon: test.perHorizon)
-        try writeJSON(summary, to: runDirectory.appendingPathComponent("summary.json"))
-        return summary
+    }
+
+    // ---- resuming ----------------------------------------------------------------------------
+
+    /// The loop's position as resume.safetensors keeps it (Doubles as shortest round-trip text).
+    struct Position: Codable {
+        var epoch: Int, batch: Int, lossSum: Double, elapsed: Double
+        var dropoutRNG: String
+        var bestRSE: Double?, bestEpoch: Int?
+        var history: [ForecastEpoch]
+    }
+
+    static let resumeFormat = "highwaykit-forecast-resume-1"
+
+    /// config.json's settings as the checkpoint records them (the thread count may change on resume).
+    var configText: String {
+        var c = config
+        c.threads = 0
+        return String(decoding: (try? ResumeCheckpoint.encoder.encode(c)) ?? Data(), as: UTF8.self)
+    }
+
+    func saveResumeState(_ params: [Parameter]) throws {
+        let position = Position(epoch: epoch, batch: batch, lossSum: lossSum, elapsed: elapsed(), dropoutRNG: dropoutRNG.stateText,
+                                bestRSE: best?.rse, bestEpoch: best?.epoch, history: history)
+        let bestTensors = best.map { b in zip(params, b.weights).map { (name: "best." + $0.name, tensor: $1) } } ?? []
+        try ResumeCheckpoint.save(to: resumeURL, format: Self.resumeFormat, parameters: params, optimizer: optimizer,
+                                  extra: bestTensors, position: position, config: configText)
+    }
+
+    func loadResumeState() throws {
+        let params = model.parameters
+        let (file, p) = try ResumeCheckpoint.load(from: resumeURL, format: Self.resumeFormat, config: configText, parameters: params,
+                                                  optimizer: optimizer, extraPrefixes: ["best."], as: Position.self)
+        guard let rng = SeededGenerator(stateText: p.dropoutRNG), p.epoch >= 0, p.epoch <= config.epochs, p.batch >= 0,
+              p.batch <= batchesPerEpoch, p.history.count == p.epoch else {
+            throw ResumeError(path: resumeURL.path, reason: "its run position is not one of this run (epoch \(p.epoch), batch \(p.batch))")
+        }
+        if let e = p.bestEpoch {
+            var weights: [Tensor] = []
+            for q in params {
+                guard let w = file["best." + q.name], w.shape == q.shape else {
+                    throw ResumeError(path: resumeURL.path, reason: "the best epoch's weights lack best.\(q.name) of shape \(q.shape)")
+                }
+                weights.append(w)
+            }
+            best = (p.bestRSE ?? .nan, e, weights)
+        }
+        epoch = p.epoch; batch = p.batch; lossSum = p.lossSum; elapsedBefore = p.elapsed
+        dropoutRNG = rng
+        history = p.history
+    }
+
+    /// The settings saved in a forecasting run directory's config.json.
+    /// - Throws: ``ResumeError`` when there is none or it is another command's.
+    public static func configuration(of runDirectory: URL) throws -> ForecastConfig {
+        let url = runDirectory.appendingPathComponent("config.json")
+        guard let bytes = FileManager.default.contents(atPath: url.path) else {
+            throw ResumeError(path: runDirectory.path, reason: "no config.json there (give the --out directory of a `highway forecast` run)")
+        }
+        do { return try JSONDecoder().decode(ForecastConfig.self, from: bytes) } catch {
+            throw ResumeError(path: url.path, reason: "not the settings of a `highway forecast` run")
+        }
+    }
+
+    /// Reopens the unfinished run in `runDirectory` from its config.json and resume.safetensors.
+    /// - Parameter threads: overrides the saved thread count (the same count gives the same run).
+    public static func resuming(_ runDirectory: URL, threads: Int? = nil, data: MultivariateSeries? = nil) throws -> ForecastTrainer {
+        var config = try configuration(of: runDirectory)
+        if let threads { config.threads = threads }
+        let trainer = try ForecastTrainer(config: config, runDirectory: runDirectory, data: data)
+        guard FileManager.default.fileExists(atPath: trainer.resumeURL.path) else {
+            throw ResumeError(path: runDirectory.path, reason: trainer.isFinished
+                ? "the run has finished (summary.json is there)"
+                : "no resume.safetensors (stopped before the end of its first epoch: start it again)")
+        }
+        try trainer.loadResumeState()
+        return trainer
     }
 
     /// Forecasts of one split, in the data's units, with their scores.

@@ -1,0 +1,242 @@
+// Interrupted and resumed runs of `highway forecast` and the Grid LSTM tasks end bit-identical to
+// uninterrupted ones (weights, optimiser state, scores, curves; only wall-clock seconds differ), a
+// finished model is skipped on resume, and a broken or foreign checkpoint is refused by name.
+import Foundation
+@testable import HighwayKit
+import Testing
+
+@Suite("Resuming forecast and Grid LSTM runs")
+struct ResumeTests {
+    static func temporaryDirectory(_ tag: String) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("hk-resume-\(tag)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// Every tensor of a safetensors file as bit patterns, by name.
+    static func tensorBits(_ url: URL) throws -> [String: [UInt32]] {
+        try SafeTensors.read(url).tensors.mapValues { $0.scalars.map(\.bitPattern) }
+    }
+
+    /// `value` as JSON with sorted keys (equal text ⇔ equal bits for every finite Double).
+    static func json<T: Encodable>(_ value: T) throws -> String {
+        String(decoding: try ResumeCheckpoint.encoder.encode(value), as: UTF8.self)
+    }
+
+    @Test("a generator's state restores exactly, a half-used Box–Muller pair included")
+    func generatorState() {
+        var a = SeededGenerator(seed: 9)
+        _ = a.normal()
+        var b = SeededGenerator(stateText: a.stateText)!
+        #expect(a.state.count == 5)
+        #expect((0..<5).map { _ in a.normal() } == (0..<5).map { _ in b.normal() })
+        #expect(SeededGenerator(state: [0, 0, 0, 0]) == nil && SeededGenerator(stateText: "12,zz") == nil)
+    }
+
+    // ---- forecast ---------------------------------------------------------------------------
+
+    /// A small LSTNet-Skip with dropout, so the dropout generator's state matters.
+    static func forecastConfig() -> ForecastConfig {
+        var c = ForecastTests.arConfig()
+        c.model = .lstnetSkip
+        c.cnnKernel = 3; c.hidCNN = 3; c.hidRNN = 4; c.hidSkip = 2; c.skip = 6
+        c.dropout = 0.2
+        c.epochs = 4
+        c.batchSize = 64
+        return c
+    }
+
+    enum Stop: Sendable, CustomStringConvertible {
+        case interruptAfterStep(Int), killAfterEpoch(Int)
+        var description: String {
+            switch self {
+            case .interruptAfterStep(let k): "SIGINT after step \(k)"
+            case .killAfterEpoch(let e): "killed after epoch \(e)'s save"
+            }
+        }
+    }
+
+    @Test("forecast: stopped mid-epoch, after an epoch's last batch or at an epoch boundary, resumed, ends bit-identical",
+          arguments: [Stop.interruptAfterStep(5), .interruptAfterStep(8), .killAfterEpoch(2)])
+    func forecastResume(stop: Stop) throws {
+        let root = try Self.temporaryDirectory("forecast")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let config = Self.forecastConfig()
+        let whole = try ForecastTrainer(config: config, runDirectory: root.appendingPathComponent("whole"), data: ForecastTests.series)
+        #expect(whole.batchesPerEpoch == 4)   // so step 8 is the last batch of epoch 2
+        var wholeSummary = try whole.run()
+
+        let dir = root.appendingPathComponent("stopped")
+        let first = try ForecastTrainer(config: config, runDirectory: dir, data: ForecastTests.series)
+        switch stop {
+        case .interruptAfterStep(let k): first.interruptAfterStep = k
+        case .killAfterEpoch(let e): first.killAfterEpoch = e
+        }
+        #expect(throws: ForecastError.self) { try first.run() }
+        let second = try ForecastTrainer.resuming(dir, data: ForecastTests.series)
+        switch stop {
+        case .interruptAfterStep(let k): #expect(second.epoch * 4 + second.batch == k)
+        case .killAfterEpoch(let e): #expect(second.epoch == e && second.batch == 0)
+        }
+        var resumedSummary = try second.run()
+
+        wholeSummary.seconds = 0; resumedSummary.seconds = 0
+        #expect(try Self.json(resumedSummary) == Self.json(wholeSummary))
+        let strip = { (t: ForecastTrainer) in t.history.map { e -> ForecastEpoch in var e = e; e.seconds = 0; return e } }
+        #expect(strip(second) == strip(whole))
+        #expect(try Self.tensorBits(dir.appendingPathComponent("checkpoint.safetensors"))
+            == Self.tensorBits(root.appendingPathComponent("whole/checkpoint.safetensors")))
+        #expect(try Data(contentsOf: dir.appendingPathComponent("predictions.csv"))
+            == Data(contentsOf: root.appendingPathComponent("whole/predictions.csv")))
+        #expect(!FileManager.default.fileExists(atPath: second.resumeURL.path))   // removed once finished
+    }
+
+    @Test("forecast: a truncated resume.safetensors, or a directory of another command, is refused by name")
+    func forecastBrokenResume() throws {
+        let dir = try Self.temporaryDirectory("forecast-broken")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var config = Self.forecastConfig()
+        config.epochs = 2
+        let first = try ForecastTrainer(config: config, runDirectory: dir, data: ForecastTests.series)
+        first.interruptAfterStep = 3
+        #expect(throws: ForecastError.interrupted(checkpoint: first.resumeURL.path)) { try first.run() }
+        let bytes = try Data(contentsOf: first.resumeURL)
+        try bytes.prefix(bytes.count / 2).write(to: first.resumeURL)
+        let error = try #require(throws: CheckpointError.self) { try ForecastTrainer.resuming(dir, data: ForecastTests.series) }
+        #expect("\(error)".contains(first.resumeURL.path))
+
+        let grid = try Self.temporaryDirectory("grid-not-forecast")
+        defer { try? FileManager.default.removeItem(at: grid) }
+        try "{\"task\": \"6-bit parity\"}".write(to: grid.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+        let foreign = try #require(throws: ResumeError.self) { try ForecastTrainer.resuming(grid, data: ForecastTests.series) }
+        #expect("\(foreign)".contains("config.json") && "\(foreign)".contains("highway forecast"))
+    }
+
+    // ---- Grid LSTM tasks ------------------------------------------------------------------------
+
+    /// 8 steps per model, evaluations at 4 and 8.
+    static func tinyOptions() -> GridTrainOptions {
+        var o = GridTaskTests.tiny()
+        o.target = 1.01   // never stop early: every run takes all its steps
+        return o
+    }
+
+    /// A model's results without wall-clock seconds, as comparable text.
+    static func gridResult(_ dir: URL) throws -> String {
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("summary.json"))) as! [String: Any]
+        let curve = try ResumeCheckpoint.decoder.decode([GridCurvePoint].self, from: Data(contentsOf: dir.appendingPathComponent("curve.json")))
+        let points = curve.map { "\($0.step) \($0.samples) \($0.trainLoss.bitPattern) \($0.accuracy.bitPattern)" }
+        return "\(summary["accuracy"]!) \(summary["steps"]!) \(summary["samples_seen"]!) \(summary["model"]!) | " + points.joined(separator: "; ")
+    }
+
+    @Test("parity: interrupted in each model in turn, resumed, ends bit-identical; a finished model is skipped")
+    func parityResume() throws {
+        let root = try Self.temporaryDirectory("parity")
+        defer { try? FileManager.default.removeItem(at: root) }
+        func task(_ dir: String) -> ParityTask {
+            var t = ParityTask(outputDirectory: root.appendingPathComponent(dir))
+            t.bits = 6; t.depth = 2; t.width = 5; t.models = [.tied, .feedforward]
+            t.options = Self.tinyOptions()
+            return t
+        }
+        _ = try task("whole").run()
+
+        var t = task("stopped")
+        t.options.interruptAfterStep = ["tied": 5]                      // between evaluations
+        #expect(throws: GridTaskError.self) { try t.run() }
+        t.options.resume = true
+        t.options.interruptAfterStep = ["feedforward": 4]               // at an evaluation
+        #expect(throws: GridTaskError.self) { try t.run() }
+        let tiedSummary = try Data(contentsOf: root.appendingPathComponent("stopped/tied/summary.json"))
+        t.options.interruptAfterStep = [:]
+        let summaries = try t.run()
+        #expect(summaries.map(\.kind) == ["tied", "feedforward"])
+        // tied had finished: skipped, its summary (with its own seconds) untouched
+        #expect(try Data(contentsOf: root.appendingPathComponent("stopped/tied/summary.json")) == tiedSummary)
+        for m in ["tied", "feedforward"] {
+            let a = root.appendingPathComponent("whole/\(m)"), b = root.appendingPathComponent("stopped/\(m)")
+            #expect(try Self.gridResult(b) == Self.gridResult(a), "\(m)")
+            #expect(try Self.tensorBits(b.appendingPathComponent("checkpoint.safetensors"))
+                == Self.tensorBits(a.appendingPathComponent("checkpoint.safetensors")), "\(m)")
+        }
+    }
+
+    @Test("parity with a curriculum: interrupted after a level change, resumed at that level, ends bit-identical")
+    func parityCurriculumResume() throws {
+        let root = try Self.temporaryDirectory("parity-curriculum")
+        defer { try? FileManager.default.removeItem(at: root) }
+        func task(_ dir: String) -> ParityTask {
+            var t = ParityTask(outputDirectory: root.appendingPathComponent(dir))
+            t.bits = 6; t.depth = 2; t.width = 8; t.models = [.tied]
+            t.curriculum = (start: 1, step: 2)
+            t.options = Self.tinyOptions()
+            t.options.maxSamples = 800; t.options.learningRate = 0.01; t.options.target = 0.9
+            return t
+        }
+        let whole = try task("whole").run()[0]
+        let curve = try JSONDecoder().decode([GridCurvePoint].self,
+                                             from: Data(contentsOf: root.appendingPathComponent("whole/curve.json")))
+        // stop a few steps after the first level change, so the resumed run must restore the level
+        let firstChange = try #require(zip(curve, curve.dropFirst()).first { $0.level != $1.level }?.1.step)
+        var t = task("stopped")
+        t.options.interruptAfterStep = ["tied": firstChange + 2]
+        #expect(throws: GridTaskError.self) { try t.run() }
+        t.options.resume = true
+        t.options.interruptAfterStep = [:]
+        let resumed = try t.run()[0]
+        #expect(resumed.largestSolvedLevel == whole.largestSolvedLevel)
+        let a = root.appendingPathComponent("whole"), b = root.appendingPathComponent("stopped")
+        #expect(try Self.gridResult(b) == Self.gridResult(a))
+        #expect(try Self.tensorBits(b.appendingPathComponent("checkpoint.safetensors"))
+            == Self.tensorBits(a.appendingPathComponent("checkpoint.safetensors")))
+    }
+
+    @Test("addition: interrupted twice, resumed, ends bit-identical")
+    func additionResume() throws {
+        let root = try Self.temporaryDirectory("addition")
+        defer { try? FileManager.default.removeItem(at: root) }
+        func task(_ dir: String) -> SequenceTask {
+            var t = SequenceTask(kind: .addition, length: 2, outputDirectory: root.appendingPathComponent(dir))
+            t.depth = 2; t.width = 5; t.models = [.grid]
+            t.options = Self.tinyOptions()
+            return t
+        }
+        _ = try task("whole").run()
+        var t = task("stopped")
+        t.options.interruptAfterStep = ["grid": 3]
+        #expect(throws: GridTaskError.self) { try t.run() }
+        t.options.resume = true
+        t.options.interruptAfterStep = ["grid": 6]
+        #expect(throws: GridTaskError.self) { try t.run() }
+        t.options.interruptAfterStep = [:]
+        _ = try t.run()
+        let a = root.appendingPathComponent("whole"), b = root.appendingPathComponent("stopped")
+        #expect(try Self.gridResult(b) == Self.gridResult(a))
+        #expect(try Self.tensorBits(b.appendingPathComponent("checkpoint.safetensors"))
+            == Self.tensorBits(a.appendingPathComponent("checkpoint.safetensors")))
+    }
+
+    @Test("Grid tasks: a truncated checkpoint is refused by name, other settings by the setting")
+    func gridBrokenResume() throws {
+        let root = try Self.temporaryDirectory("grid-broken")
+        defer { try? FileManager.default.removeItem(at: root) }
+        var t = ParityTask(outputDirectory: root)
+        t.bits = 6; t.depth = 2; t.width = 5; t.models = [.tied]
+        t.options = Self.tinyOptions()
+        t.options.interruptAfterStep = ["tied": 5]
+        #expect(throws: GridTaskError.self) { try t.run() }
+        t.options.interruptAfterStep = [:]
+        t.options.resume = true
+
+        var other = t
+        other.bits = 7
+        let mismatch = try #require(throws: GridTaskError.self) { try other.run() }
+        #expect("\(mismatch)".contains("bits = 6") && "\(mismatch)".contains("config.json"))
+
+        let url = root.appendingPathComponent("checkpoint.safetensors")
+        let bytes = try Data(contentsOf: url)
+        try bytes.prefix(bytes.count - 10).write(to: url)
+        let error = try #require(throws: CheckpointError.self) { try t.run() }
+        #expect("\(error)".contains(url.path))
+    }
+}
