@@ -78,13 +78,11 @@ static void pack_a(int trans_a, const float *a, long lda, long kc, int mr, int M
             for (; i < MR; i++) d[i] = 0;
         }
     } else { /* op(A)(i,p) = a[i*lda + p] */
-        for (int i = 0; i < MR; i++) {
-            if (i < mr) {
-                const float *src = a + i * lda;
-                for (long p = 0; p < kc; p++) dst[p * MR + i] = src[p];
-            } else {
-                for (long p = 0; p < kc; p++) dst[p * MR + i] = 0;
-            }
+        /* the padding rows by one contiguous clear (strided zero stores cost as much as the copy) */
+        if (mr < MR) memset(dst, 0, (size_t)(kc * MR) * sizeof(float));
+        for (int i = 0; i < mr; i++) {
+            const float *src = a + i * lda;
+            for (long p = 0; p < kc; p++) dst[p * MR + i] = src[p];
         }
     }
 }
@@ -112,12 +110,18 @@ static void pack_b(int trans_b, const float *b, long ldb, long kc, long nb, int 
                     _mm_storeu_ps(panel + (p + 2) * NR + j, r2);
                     _mm_storeu_ps(panel + (p + 3) * NR + j, r3);
                 }
-                for (int q = 0; q < 4; q++)
-                    for (int j = full; j < NR; j++) panel[(p + q) * NR + j] = src[j] ? src[j][p + q] : 0;
+                for (int q = 0; q < 4; q++) {
+                    float *row = panel + (p + q) * NR;
+                    for (int j = full; j < nr; j++) row[j] = src[j][p + q];
+                    if (nr < NR) memset(row + nr, 0, (size_t)(NR - nr) * sizeof(float)); /* the padding */
+                }
             }
 #endif
-            for (; p < kc; p++)
-                for (int j = 0; j < NR; j++) panel[p * NR + j] = src[j] ? src[j][p] : 0;
+            for (; p < kc; p++) {
+                float *row = panel + p * NR;
+                for (int j = 0; j < nr; j++) row[j] = src[j][p];
+                if (nr < NR) memset(row + nr, 0, (size_t)(NR - nr) * sizeof(float));
+            }
         } else { /* op(B)(p,j) = b[p*ldb + j] */
             for (long p = 0; p < kc; p++) {
                 memcpy(panel + p * NR, b + p * ldb + j0, (size_t)nr * sizeof(float));
