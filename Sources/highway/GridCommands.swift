@@ -11,7 +11,9 @@ struct GridTrainArguments: ParsableArguments {
     @Option(help: "Adam learning rate.") var lr: Float = 0.001
     @Option(help: "Stop after this many training examples.") var maxSamples = 2_000_000
     @Option(help: "Stop after this many minutes of training (per model).") var minutes = 10.0
-    @Option(help: "Stop once an evaluation reaches this exact-match accuracy.") var target = 0.99
+    @Option(help: "The accuracy on --final-examples fresh examples that counts as solved.") var target = 0.99
+    @Option(help: "Stop training (or advance a curriculum) once an evaluation reaches this accuracy (default: --target; a little above it leaves a margin for the evaluation's sampling noise).")
+    var stopAt: Double?
     @Option(help: "Evaluate every this many steps.") var evalEvery = 100
     @Option(help: "Fresh examples per evaluation during training.") var evalExamples = 1000
     @Option(help: "Fresh examples of the final measurement.") var finalExamples = 10_000
@@ -25,6 +27,7 @@ struct GridTrainArguments: ParsableArguments {
         if maxSamples < 1 { throw ValidationError("--max-samples must be at least 1, got \(maxSamples).") }
         if !(minutes > 0) { throw ValidationError("--minutes must be positive, got \(minutes).") }
         if !(target > 0 && target <= 1) { throw ValidationError("--target must be in (0, 1], got \(target).") }
+        if let stopAt, !(stopAt > 0 && stopAt <= 1) { throw ValidationError("--stop-at must be in (0, 1], got \(stopAt).") }
         if evalEvery < 1 { throw ValidationError("--eval-every must be at least 1, got \(evalEvery).") }
         if evalExamples < 1 || finalExamples < 1 { throw ValidationError("--eval-examples and --final-examples must be at least 1.") }
         if !(clip >= 0) { throw ValidationError("--clip must be ≥ 0, got \(clip).") }
@@ -33,7 +36,7 @@ struct GridTrainArguments: ParsableArguments {
     var options: GridTrainOptions {
         var o = GridTrainOptions()
         o.batchSize = batch; o.learningRate = lr; o.maxSamples = maxSamples; o.maxSeconds = minutes * 60
-        o.target = target; o.evalEvery = evalEvery; o.evalExamples = evalExamples; o.finalExamples = finalExamples
+        o.target = target; o.stopAt = stopAt; o.evalEvery = evalEvery; o.evalExamples = evalExamples; o.finalExamples = finalExamples
         o.clip = clip; o.seed = seed
         o.resume = resume != nil
         return o
@@ -47,6 +50,18 @@ let gridResumeHelp = """
     options continues the unfinished models and keeps the finished ones, ending as an \
     uninterrupted run with the same seed and threads would (unless --minutes cut a run short).
     """
+
+/// Parses `--curriculum START[:STEP]` (STEP defaults to 4) for a task whose hardest level is `last`
+/// (the value of `option`); nil when the option is not given.
+func parseCurriculum(_ text: String?, last: Int, option: String) throws -> (start: Int, step: Int)? {
+    guard let text else { return nil }
+    let parts = text.split(separator: ":", omittingEmptySubsequences: false).map { Int($0) }
+    guard (1...2).contains(parts.count), let start = parts[0], let step = parts.count == 2 ? parts[1] : 4,
+          start >= 1, start <= last, step >= 1 else {
+        throw ValidationError("--curriculum \(text): expected START[:STEP] with 1 ≤ START ≤ \(option) (\(last)) and STEP ≥ 1, e.g. 4:4.")
+    }
+    return (start, step)
+}
 
 /// Parses a comma-separated list of models, each one of `allowed`.
 func parseModels(_ text: String, allowed: [GridTaskModel], option: String) throws -> [GridTaskModel] {
@@ -131,6 +146,11 @@ func runGridTask<T>(_ command: String, directory: String, _ body: () throws -> T
     }
 }
 
+/// With a curriculum: the hardest level each model solved.
+func printLargestSolved(_ summaries: [GridTaskSummary], unit: String) {
+    for x in summaries { print(" largest \(unit) solved by \(x.kind): \(x.largestSolvedLevel.map(String.init) ?? "none")") }
+}
+
 func printSummaries(_ summaries: [GridTaskSummary], directory: String) {
     print(" model                                         │ params │ accuracy │ samples seen │ seconds")
     for s in summaries {
@@ -166,7 +186,7 @@ struct ParityCommand: ParsableCommand {
     @Option(help: "Blocks (1-LSTM) or hidden layers (feedforward).") var depth = 10
     @Option(help: "Hidden units per block or layer.") var width = 64
     @Option(help: "The feedforward net's activation: tanh or relu.") var activation = "tanh"
-    @Option(help: ArgumentHelp("Curriculum of live bits, START[:STEP] (STEP defaults to 4): strings start with START random bits (the rest 0) and gain STEP each time an evaluation reaches --target; the summary reports the largest k solved.", valueName: "start[:step]"))
+    @Option(help: ArgumentHelp("Curriculum of live bits, START[:STEP] (STEP defaults to 4): strings start with START random bits (the rest 0) and gain STEP each time an evaluation reaches --stop-at (default --target); the summary reports the largest k solved.", valueName: "start[:step]"))
     var curriculum: String?
     @Flag(help: "Sweep k over --sweep-bits and report the largest k each model solves.") var sweep = false
     @Option(help: "The k of the sweep, comma-separated.") var sweepBits = "8,16,32,64,128,256"
@@ -184,15 +204,7 @@ struct ParityCommand: ParsableCommand {
         _ = try curriculumStages()
     }
 
-    func curriculumStages() throws -> (start: Int, step: Int)? {
-        guard let curriculum else { return nil }
-        let parts = curriculum.split(separator: ":", omittingEmptySubsequences: false).map { Int($0) }
-        guard (1...2).contains(parts.count), let start = parts[0], let step = parts.count == 2 ? parts[1] : 4,
-              start >= 1, start <= bits, step >= 1 else {
-            throw ValidationError("--curriculum \(curriculum): expected START[:STEP] with 1 ≤ START ≤ --bits (\(bits)) and STEP ≥ 1, e.g. 4:4.")
-        }
-        return (start, step)
-    }
+    func curriculumStages() throws -> (start: Int, step: Int)? { try parseCurriculum(curriculum, last: bits, option: "--bits") }
 
     func sweepList() throws -> [Int] {
         let ks = sweepBits.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -222,9 +234,7 @@ struct ParityCommand: ParsableCommand {
             let s = try runGridTask("parity", directory: dir) { try task.run(progress: bar.update) }
             bar.finish()
             printSummaries(s, directory: dir)
-            if task.curriculum != nil {
-                for x in s { print(" largest k solved by \(x.kind): \(x.largestSolvedLevel.map(String.init) ?? "none")") }
-            }
+            if task.curriculum != nil { printLargestSolved(s, unit: "k") }
         }
     }
 }
@@ -265,12 +275,15 @@ struct AdditionCommand: ParsableCommand {
             \(gridResumeHelp)
             """)
     @Option(help: "Digits per number.") var digits = 15
+    @Option(help: ArgumentHelp("Curriculum of live digits, START[:STEP] (STEP defaults to 4): problems start with START random low digits per number (the higher ones 0) and gain STEP each time an evaluation reaches --stop-at (default --target); the summary reports the largest number of digits solved.", valueName: "start[:step]"))
+    var curriculum: String?
     @OptionGroup var models: SequenceModelArguments
     @OptionGroup var train: GridTrainArguments
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
         if digits < 1 { throw ValidationError("--digits must be at least 1, got \(digits).") }
+        _ = try parseCurriculum(curriculum, last: digits, option: "--digits")
     }
 
     func run() throws {
@@ -279,10 +292,12 @@ struct AdditionCommand: ParsableCommand {
                                            isTask: { $0.hasSuffix("-digit addition") }, singleModel: try models.modelCount() == 1)
         var task = SequenceTask(kind: .addition, length: digits, outputDirectory: URL(fileURLWithPath: dir))
         try models.configure(&task, train)
+        task.curriculum = try parseCurriculum(curriculum, last: digits, option: "--digits")
         let bar = ModelProgress()
         let s = try runGridTask("addition", directory: dir) { try task.run(progress: bar.update) }
         bar.finish()
         printSummaries(s, directory: dir)
+        if task.curriculum != nil { printLargestSolved(s, unit: "digits") }
     }
 }
 

@@ -101,6 +101,27 @@ struct GridTaskTests {
         }
     }
 
+    @Test("addition with a curriculum: only the low `level` digits of each number are random, the sum is right")
+    func additionCurriculumStream() {
+        let task = SequenceTask(kind: .addition, length: 6, outputDirectory: Self.tempDir("unused"))
+        let c = Curriculum.stepping(from: 2, by: 3, to: 6)                // 2, 5, 6
+        let stream = task.stream(curriculum: c)
+        var rng = SeededGenerator(seed: 4)
+        for level in [2, 5, 6] {
+            let (x, labels) = stream.draw(30, &rng)
+            var highNonZero = false
+            for b in 0..<30 {
+                let digits = (0..<6).map { Self.symbol(x, b, $0) }, other = (7..<13).map { Self.symbol(x, b, $0) }
+                #expect(digits[level...].allSatisfy { $0 == 0 } && other[level...].allSatisfy { $0 == 0 })
+                highNonZero = highNonZero || digits[level - 1] != 0
+                let value = { (d: [Int]) in d.reversed().reduce(0) { $0 * 10 + $1 } }
+                #expect(value(digits) + value(other) == value((0..<7).map { labels[b * 7 + $0] }))
+            }
+            #expect(highNonZero)
+            c.advance()
+        }
+    }
+
     @Test("memorisation: the sequence, a delimiter, blanks; labels repeat the sequence")
     func memorizeStream() {
         var task = SequenceTask(kind: .memorize, length: 4, outputDirectory: Self.tempDir("unused"))

@@ -125,8 +125,8 @@ public struct GridTaskSummary: Codable, Sendable {
     public var sample: String?
     /// Extra measurements.
     public var extra: [String: Double]
-    /// With a curriculum: the hardest level at which an evaluation reached the target (for the
-    /// last level, the final measurement decides); nil without a curriculum.
+    /// With a curriculum: the hardest level at which an evaluation reached `stopAt` (for the last
+    /// level, the final measurement decides against the target); nil without a curriculum.
     public var largestSolvedLevel: Int? = nil
 
     enum CodingKeys: String, CodingKey {
@@ -144,8 +144,13 @@ public struct GridTrainOptions: Codable, Sendable {
     public var maxSamples = 1_000_000
     /// … or this many seconds of training, whichever comes first.
     public var maxSeconds = 600.0
-    /// Stop early once an evaluation reaches this exact-match accuracy.
+    /// The final measurement's accuracy that counts as solving the task (and, without `stopAt`,
+    /// the evaluation accuracy that stops training early).
     public var target = 0.99
+    /// Evaluations during training stop it (or advance a curriculum) at this accuracy; nil: at
+    /// `target`. A value above `target` leaves a margin for the sampling noise of an evaluation of
+    /// `evalExamples` examples, so the final measurement is not just below `target`.
+    public var stopAt: Double? = nil
     /// Evaluate every this many steps, on `evalExamples` fresh examples.
     public var evalEvery = 100
     public var evalExamples = 1000
@@ -205,7 +210,7 @@ enum GridTrainer {
         var cfg = config
         cfg["task"] = task; cfg["model"] = kind.rawValue; cfg["batch_size"] = o.batchSize
         cfg["learning_rate"] = Double(o.learningRate); cfg["max_samples"] = o.maxSamples; cfg["max_seconds"] = o.maxSeconds
-        cfg["target"] = o.target; cfg["eval_every"] = o.evalEvery; cfg["eval_examples"] = o.evalExamples
+        cfg["target"] = o.target; cfg["stop_at"] = o.stopAt ?? o.target; cfg["eval_every"] = o.evalEvery; cfg["eval_examples"] = o.evalExamples
         cfg["final_examples"] = o.finalExamples; cfg["clip"] = Double(o.clip); cfg["seed"] = Int(o.seed)
         let optimizer = try Adam(learningRate: o.learningRate)
         // ---- resuming (GridCheckpoint.swift) ----
@@ -278,7 +283,7 @@ enum GridTrainer {
                              + String(format: "loss %.4f, accuracy %.2f%%, %.0f of %.0f s", curve.last!.trainLoss, acc * 100,
                                       curve.last!.seconds, o.maxSeconds))
                     try writeCurve(curve, task: task, model: net.summary, directory: directory)
-                    if acc >= o.target {
+                    if acc >= o.stopAt ?? o.target {
                         if let c = stream.curriculum, !c.isLast {   // the next level, with its own evaluation set
                             largestSolvedLevel = c.level
                             c.advance()
@@ -558,6 +563,10 @@ public struct SequenceTask {
     public var models: [GridTaskModel] = [.grid, .stacked]
     public var depth = 4
     public var width = 64
+    /// Addition only: a curriculum of live digits (nil: every digit random from the start) —
+    /// problems start with `start` random low digits per number, the higher ones 0, and gain
+    /// `step` digits each time an evaluation reaches the target.
+    public var curriculum: (start: Int, step: Int)? = nil
     public var options = GridTrainOptions()
     public var outputDirectory: URL
     public init(kind: Kind, length: Int, outputDirectory: URL) {
@@ -578,9 +587,9 @@ public struct SequenceTask {
         }
     }
 
-    func stream() -> TaskStream {
+    func stream(curriculum: Curriculum? = nil) -> TaskStream {
         let (V, _, T, K) = shape, n = length, kind = self.kind, symbols = self.symbols
-        return TaskStream(outputs: K) { batch, rng in
+        var stream = TaskStream(outputs: K) { batch, rng in
             var x = Tensor.zeros([batch, T, V]), labels = [Int](repeating: 0, count: batch * K)
             x.withUnsafeMutableBufferPointer { p in
                 for b in 0..<batch {
@@ -588,7 +597,7 @@ public struct SequenceTask {
                     switch kind {
                     case .addition:
                         var a = [Int](repeating: 0, count: n), c = [Int](repeating: 0, count: n)
-                        for i in 0..<n { a[i] = Int(rng.next(below: 10)); c[i] = Int(rng.next(below: 10)) }
+                        for i in 0..<(curriculum?.level ?? n) { a[i] = Int(rng.next(below: 10)); c[i] = Int(rng.next(below: 10)) }
                         for i in 0..<n { put(i, a[i]); put(n + 1 + i, c[i]) }
                         put(n, 10); put(2 * n + 1, 11)
                         var carry = 0
@@ -611,6 +620,8 @@ public struct SequenceTask {
             }
             return (x, labels)
         }
+        stream.curriculum = curriculum
+        return stream
     }
 
     /// The stacked LSTM's width whose parameter count is closest to `target` at `depth` layers.
@@ -635,9 +646,11 @@ public struct SequenceTask {
                 let w = kind == .stacked ? stackedWidth : width
                 let net = TaskNet.sequence(kind, inputs: V, classes: C, steps: T, outputSteps: K, width: w, depth: depth, rng: &rng)
                 let dir = models.count > 1 ? outputDirectory.appendingPathComponent(kind.rawValue) : outputDirectory
-                return try GridTrainer.run(task: taskName, kind: kind, net: net, stream: stream(), options: options,
-                                           config: ["task_kind": self.kind.rawValue, "length": length, "symbols": symbols,
-                                                    "depth": depth, "width": w], directory: dir) { s, n, note in progress(kind.rawValue, s, n, note) }
+                let levels = self.kind == .addition ? curriculum.map { Curriculum.stepping(from: $0.start, by: $0.step, to: length) } : nil
+                var config: [String: Any] = ["task_kind": self.kind.rawValue, "length": length, "symbols": symbols, "depth": depth, "width": w]
+                if let levels { config["curriculum_levels"] = levels.levels }
+                return try GridTrainer.run(task: taskName, kind: kind, net: net, stream: stream(curriculum: levels), options: options,
+                                           config: config, directory: dir) { s, n, note in progress(kind.rawValue, s, n, note) }
             })
         })
     }
