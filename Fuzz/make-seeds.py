@@ -2,7 +2,8 @@
 """Writes the seed corpora of the fuzz targets: small valid files of each format, Fuzz/Corpus/<Target>/.
 
 Run from anywhere: python3 Fuzz/make-seeds.py. Deterministic (fixed data, gzip mtime 0), so the
-committed seeds only change when this script does. Each file is well under 20 KB.
+committed seeds only change when this script does (the safetensors-shaped ones are not committed:
+Scripts/fuzz.sh writes them before each run). Each file is well under 20 KB.
 Adding a parser: a function writing its seeds, and a line in `main`.
 """
 import gzip, json, os, struct, sys, zlib

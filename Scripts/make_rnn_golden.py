@@ -1,42 +1,42 @@
 #!/usr/bin/env python3
-"""Write Tests/HighwayNNTests/Resources/rnn_golden.safetensors: PyTorch's nn.LSTM and nn.GRU on a
+"""Write Tests/HighwayNNTests/Resources/rnn_golden.json: PyTorch's nn.LSTM and nn.GRU on a
 small fixed problem, for RecurrentTests' golden comparison.
 
 For each of `lstm` and `gru` (batch_first=True, 2 layers, input 5, hidden 7, 4 steps, batch 3,
-torch seed 0) the file holds, under `<kind>.`:
+torch seed 0) the file's "tensors" hold, under `<kind>.`, each as {"shape", "values"} (row-major):
   the state_dict (`weight_ih_l0`, ...), `input`, `h0` (and `c0`), `loss_weights` R,
   `output`, `h_n` (and `c_n`), and the gradients of loss = sum(output * R) with respect to the
   input, h0 (c0) and every parameter, under `grad.<name>`.
 The weights, inputs and R are drawn in float32; the forward and backward run in float64 so the
-reference is exact to float32 rounding. The file is written by hand (struct + json, F32
-little-endian) so that no safetensors package is needed.
+reference is exact to float32 rounding; every value is written as the shortest decimal that reads
+back as the same float32. JSON rather than safetensors: the golden values are data to compare
+against, readable in a diff; the test itself puts the weights through safetensors under PyTorch's
+names.
 
 Usage: /usr/bin/python3 Scripts/make_rnn_golden.py   (Debian's python3-torch)
 """
 import json
 import os
-import struct
 
 import torch
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OUT = os.path.join(REPO, "Tests", "HighwayNNTests", "Resources", "rnn_golden.safetensors")
+OUT = os.path.join(REPO, "Tests", "HighwayNNTests", "Resources", "rnn_golden.json")
 BATCH, STEPS, INPUT, HIDDEN, LAYERS = 3, 4, 5, 7, 2
 
 
-def write_safetensors(path, tensors):
-    header, blobs, offset = {}, [], 0
+def write_json(path, tensors):
+    def shortest(v):  # the shortest decimal of the float32 value, as a Python float (json prints it so)
+        return float(repr(v).removeprefix("np.float32(").removesuffix(")"))
+    body = {}
     for name, t in tensors.items():
-        data = t.detach().to(torch.float32).contiguous().numpy().astype("<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    header["__metadata__"] = {"source": "Scripts/make_rnn_golden.py", "torch": torch.__version__}
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
+        a = t.detach().to(torch.float32).contiguous().numpy()
+        body[name] = {"shape": list(a.shape), "values": [shortest(v) for v in a.reshape(-1)]}
+    doc = {"source": "Scripts/make_rnn_golden.py", "torch": torch.__version__, "tensors": body}
     tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+    with open(tmp, "w") as f:
+        json.dump(doc, f, separators=(",", ":"))
+        f.write("\n")
     os.replace(tmp, path)
 
 
@@ -71,7 +71,7 @@ def main():
             out["lstm.c_n"], out["lstm.grad.c0"] = cn, c0d.grad
         for name, p in rnn64.named_parameters():
             out[f"{kind}.grad.{name}"] = p.grad
-    write_safetensors(OUT, out)
+    write_json(OUT, out)
     print(f"wrote {OUT}: {len(out)} tensors, {os.path.getsize(OUT)} bytes")
 
 

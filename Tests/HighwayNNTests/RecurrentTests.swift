@@ -123,7 +123,17 @@ struct RecurrentTests {
     // ---- golden values from PyTorch ------------------------------------------------------------
 
     static let goldenURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("Resources/rnn_golden.safetensors")
+        .appendingPathComponent("Resources/rnn_golden.json")
+
+    /// The golden file's tensors by name ({"tensors": {name: {"shape", "values"}}}).
+    static func goldenTensors() throws -> [String: Tensor] {
+        let doc = try JSONSerialization.jsonObject(with: Data(contentsOf: goldenURL)) as? [String: Any]
+        let entries = try #require(doc?["tensors"] as? [String: [String: Any]], "\(goldenURL.path): no \"tensors\" object")
+        return try entries.mapValues { e in
+            let shape = try #require(e["shape"] as? [Int]), values = try #require(e["values"] as? [Double])
+            return try Tensor(shape: shape, values: values.map { Float($0) })
+        }
+    }
 
     /// |ours − torch| ≤ 1e-5·max(|ours|, |torch|) + 1e-6 for every element.
     static func close(_ a: Tensor, _ b: Tensor?, _ what: String) {
@@ -141,7 +151,7 @@ struct RecurrentTests {
 
     @Test("LSTM and GRU match PyTorch: outputs, final states and gradients", arguments: ["lstm", "gru"])
     func golden(_ kind: String) throws {
-        let file = try SafeTensors.read(Self.goldenURL)
+        let file = try Self.goldenTensors()
         let x = try #require(file["\(kind).input"]), h0 = try #require(file["\(kind).h0"])
         let r = try #require(file["\(kind).loss_weights"])   // loss = Σ output · R
         let (batch, steps, input) = (x.shape[0], x.shape[1], x.shape[2])
@@ -151,7 +161,10 @@ struct RecurrentTests {
         let lstm = LSTM(name: kind, inputSize: input, hiddenSize: hidden, layers: layers, rng: &rng)
         let gru = GRU(name: kind, inputSize: input, hiddenSize: hidden, layers: layers, rng: &rng)
         let params = isLSTM ? lstm.parameters : gru.parameters
-        for p in params { p.value = try #require(file[p.name], "\(p.name)"); p.zeroGrad() }
+        // PyTorch's state_dict, through a safetensors file: every name and shape must match ours
+        let stateDict = try SafeTensors.encode(params.map { p in (p.name, try #require(file[p.name], "\(p.name)")) })
+        try SafeTensors.decode(stateDict).load(into: params)
+        for p in params { #expect(p.value == file[p.name], "\(p.name)"); p.zeroGrad() }
         for variant in KernelVariant.supported {
             lstm.variant = variant; gru.variant = variant
             for p in params { p.zeroGrad() }
