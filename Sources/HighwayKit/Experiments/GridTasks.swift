@@ -212,6 +212,7 @@ enum GridTrainer {
         cfg["learning_rate"] = Double(o.learningRate); cfg["max_samples"] = o.maxSamples; cfg["max_seconds"] = o.maxSeconds
         cfg["target"] = o.target; cfg["stop_at"] = o.stopAt ?? o.target; cfg["eval_every"] = o.evalEvery; cfg["eval_examples"] = o.evalExamples
         cfg["final_examples"] = o.finalExamples; cfg["clip"] = Double(o.clip); cfg["seed"] = Int(o.seed)
+        if let c = stream.curriculum { cfg["curriculum_levels"] = c.levels }
         let optimizer = try Adam(learningRate: o.learningRate)
         // ---- resuming (GridCheckpoint.swift) ----
         let checkpoint = GridCheckpoint(directory: directory, config: cfg, parameters: net.parameters, optimizer: optimizer)
@@ -454,18 +455,10 @@ public struct ParityTask {
                 for b in 0..<batch {
                     var odd = 0
                     let row = b * bits
-                    if live == bits {
-                        for i in 0..<bits {
-                            let one = rng.next() & 1 == 1
-                            p[row + i] = one ? 1 : -1
-                            if one { odd ^= 1 }
-                        }
-                    } else {
-                        for i in 0..<live {
-                            let one = rng.next() & 1 == 1
-                            p[row + i] = one ? 1 : -1
-                            if one { odd ^= 1 }
-                        }
+                    for i in 0..<live {          // inputs from `live` on stay 0
+                        let one = rng.next() & 1 == 1
+                        p[row + i] = one ? 1 : -1
+                        if one { odd ^= 1 }
                     }
                     labels[b] = odd
                 }
@@ -485,10 +478,8 @@ public struct ParityTask {
                 let net = TaskNet.parity(kind, bits: bits, width: width, depth: depth, activation: activation, rng: &rng)
                 let dir = models.count > 1 ? outputDirectory.appendingPathComponent(kind.rawValue) : outputDirectory
                 let levels = curriculum.map { Curriculum.stepping(from: $0.start, by: $0.step, to: bits) }
-                var config: [String: Any] = ["bits": bits, "depth": depth, "width": width, "activation": activation.rawValue]
-                if let levels { config["curriculum_levels"] = levels.levels }
                 return try GridTrainer.run(task: "\(bits)-bit parity", kind: kind, net: net, stream: Self.stream(bits: bits, curriculum: levels),
-                                           options: options, config: config,
+                                           options: options, config: ["bits": bits, "depth": depth, "width": width, "activation": activation.rawValue],
                                            directory: dir) { s, n, note in progress(kind.rawValue, s, n, note) }
             })
         })
@@ -624,6 +615,21 @@ public struct SequenceTask {
         return stream
     }
 
+    /// The task's net for `kind`, seeded with `seed`: the tied 2-LSTM of `width`, or the stacked
+    /// LSTM at the width whose parameter count is closest to that 2-LSTM's.
+    static func matchedNet(_ kind: GridTaskModel, inputs: Int, classes: Int, steps: Int, outputSteps: Int,
+                           width: Int, depth: Int, seed: UInt64) -> (net: TaskNet, width: Int) {
+        var w = width
+        if kind == .stacked {
+            var rng = SeededGenerator(seed: seed)
+            let grid = TaskNet.sequence(.grid, inputs: inputs, classes: classes, steps: steps, outputSteps: outputSteps,
+                                        width: width, depth: depth, rng: &rng)
+            w = matchedWidth(target: grid.parameterCount, inputs: inputs, classes: classes, depth: depth)
+        }
+        var rng = SeededGenerator(seed: seed)
+        return (TaskNet.sequence(kind, inputs: inputs, classes: classes, steps: steps, outputSteps: outputSteps, width: w, depth: depth, rng: &rng), w)
+    }
+
     /// The stacked LSTM's width whose parameter count is closest to `target` at `depth` layers.
     static func matchedWidth(target: Int, inputs: Int, classes: Int, depth: Int) -> Int {
         func count(_ w: Int) -> Int { 4 * w * (inputs + w + 2) + (depth - 1) * 4 * w * (2 * w + 2) + classes * (w + 1) }
@@ -636,21 +642,15 @@ public struct SequenceTask {
 
     public func run(progress: @escaping (String, Int, Int, String) -> Void = { _, _, _, _ in }) throws -> [GridTaskSummary] {
         let (V, C, T, K) = shape
-        var rng0 = SeededGenerator(seed: options.seed)
-        let gridParams = TaskNet.sequence(.grid, inputs: V, classes: C, steps: T, outputSteps: K, width: width, depth: depth, rng: &rng0).parameterCount
-        let stackedWidth = Self.matchedWidth(target: gridParams, inputs: V, classes: C, depth: depth)
         return try GridTrainer.compare(task: taskName, title: "\(taskName): tied 2-LSTM vs stacked LSTM (same budget)",
                                        directory: outputDirectory, runs: models.map { kind in
             (kind, {
-                var rng = SeededGenerator(seed: options.seed)
-                let w = kind == .stacked ? stackedWidth : width
-                let net = TaskNet.sequence(kind, inputs: V, classes: C, steps: T, outputSteps: K, width: w, depth: depth, rng: &rng)
+                let (net, w) = Self.matchedNet(kind, inputs: V, classes: C, steps: T, outputSteps: K, width: width, depth: depth, seed: options.seed)
                 let dir = models.count > 1 ? outputDirectory.appendingPathComponent(kind.rawValue) : outputDirectory
                 let levels = self.kind == .addition ? curriculum.map { Curriculum.stepping(from: $0.start, by: $0.step, to: length) } : nil
-                var config: [String: Any] = ["task_kind": self.kind.rawValue, "length": length, "symbols": symbols, "depth": depth, "width": w]
-                if let levels { config["curriculum_levels"] = levels.levels }
                 return try GridTrainer.run(task: taskName, kind: kind, net: net, stream: stream(curriculum: levels), options: options,
-                                           config: config, directory: dir) { s, n, note in progress(kind.rawValue, s, n, note) }
+                                           config: ["task_kind": self.kind.rawValue, "length": length, "symbols": symbols, "depth": depth, "width": w],
+                                           directory: dir) { s, n, note in progress(kind.rawValue, s, n, note) }
             })
         })
     }
@@ -770,16 +770,11 @@ public struct CharLMTask {
     public func run(progress: @escaping (String, Int, Int, String) -> Void = { _, _, _, _ in }) throws -> [GridTaskSummary] {
         let (vocab, train, test) = try Self.load(textURL, steps: steps, heldOut: heldOut)
         let V = vocab.count, L = steps
-        var rng0 = SeededGenerator(seed: options.seed)
-        let gridParams = TaskNet.sequence(.grid, inputs: V, classes: V, steps: L, outputSteps: L, width: width, depth: depth, rng: &rng0).parameterCount
-        let stackedWidth = SequenceTask.matchedWidth(target: gridParams, inputs: V, classes: V, depth: depth)
         let name = "charlm \(textURL.lastPathComponent)"
         let summaries = try GridTrainer.compare(task: name, title: "\(name): per-character accuracy on the held-out tail",
                                                 directory: outputDirectory, runs: models.map { kind in
             (kind, {
-                var rng = SeededGenerator(seed: options.seed)
-                let w = kind == .stacked ? stackedWidth : width
-                let net = TaskNet.sequence(kind, inputs: V, classes: V, steps: L, outputSteps: L, width: w, depth: depth, rng: &rng)
+                let (net, w) = SequenceTask.matchedNet(kind, inputs: V, classes: V, steps: L, outputSteps: L, width: width, depth: depth, seed: options.seed)
                 let dir = models.count > 1 ? outputDirectory.appendingPathComponent(kind.rawValue) : outputDirectory
                 let stream = TaskStream(outputs: L, draw: Self.windows(train, vocab: V, steps: L),
                                         evalDraw: Self.windows(test, vocab: V, steps: L), perOutput: true)
