@@ -14,6 +14,8 @@ struct GridTrainArguments: ParsableArguments {
     @Option(help: "The accuracy on --final-examples fresh examples that counts as solved.") var target = 0.99
     @Option(help: "Stop training (or advance a curriculum) once an evaluation reaches this accuracy (default: --target; a little above it leaves a margin for the evaluation's sampling noise).")
     var stopAt: Double?
+    @Option(help: "Move a --curriculum to its next level once an evaluation reaches this accuracy (default: --stop-at); only the last level must reach --stop-at.")
+    var advanceAt: Double?
     @Option(help: "Evaluate every this many steps.") var evalEvery = 100
     @Option(help: "Fresh examples per evaluation during training.") var evalExamples = 1000
     @Option(help: "Fresh examples of the final measurement.") var finalExamples = 10_000
@@ -28,6 +30,7 @@ struct GridTrainArguments: ParsableArguments {
         if !(minutes > 0) { throw ValidationError("--minutes must be positive, got \(minutes).") }
         if !(target > 0 && target <= 1) { throw ValidationError("--target must be in (0, 1], got \(target).") }
         if let stopAt, !(stopAt > 0 && stopAt <= 1) { throw ValidationError("--stop-at must be in (0, 1], got \(stopAt).") }
+        if let advanceAt, !(advanceAt > 0 && advanceAt <= 1) { throw ValidationError("--advance-at must be in (0, 1], got \(advanceAt).") }
         if evalEvery < 1 { throw ValidationError("--eval-every must be at least 1, got \(evalEvery).") }
         if evalExamples < 1 || finalExamples < 1 { throw ValidationError("--eval-examples and --final-examples must be at least 1.") }
         if !(clip >= 0) { throw ValidationError("--clip must be ≥ 0, got \(clip).") }
@@ -36,7 +39,7 @@ struct GridTrainArguments: ParsableArguments {
     var options: GridTrainOptions {
         var o = GridTrainOptions()
         o.batchSize = batch; o.learningRate = lr; o.maxSamples = maxSamples; o.maxSeconds = minutes * 60
-        o.target = target; o.stopAt = stopAt; o.evalEvery = evalEvery; o.evalExamples = evalExamples; o.finalExamples = finalExamples
+        o.target = target; o.stopAt = stopAt; o.advanceAt = advanceAt; o.evalEvery = evalEvery; o.evalExamples = evalExamples; o.finalExamples = finalExamples
         o.clip = clip; o.seed = seed
         o.resume = resume != nil
         return o
@@ -244,6 +247,8 @@ struct SequenceModelArguments: ParsableArguments {
     @Option(help: "Comma-separated models: grid (tied 2-LSTM), stacked (stacked LSTM of about the same size).") var model = "grid,stacked"
     @Option(help: "Depth of the 2-LSTM and layers of the stacked LSTM.") var depth = 4
     @Option(help: "Hidden units of the 2-LSTM (the stacked LSTM's width is matched by parameter count).") var width = 64
+    @Flag(help: "Untie the 2-LSTM's weights along depth: one weight set per level (the stacked LSTM is matched to the larger parameter count).")
+    var untied = false
     @Option(name: .customLong("out"), help: "Output directory.") var output: String?
 
     func validate() throws {
@@ -254,7 +259,7 @@ struct SequenceModelArguments: ParsableArguments {
     func modelCount() throws -> Int { try parseModels(model, allowed: [.grid, .stacked], option: "--model").count }
 
     func configure(_ task: inout SequenceTask, _ train: GridTrainArguments) throws {
-        task.depth = depth; task.width = width
+        task.depth = depth; task.width = width; task.tied = !untied
         task.models = try parseModels(model, allowed: [.grid, .stacked], option: "--model")
         task.options = train.options
     }

@@ -78,6 +78,28 @@ struct GridTaskTests {
         #expect(csv.hasPrefix("step,samples,seconds,train_loss,accuracy,level"))
     }
 
+    @Test("with advanceAt below the target a curriculum moves on at advanceAt, and only the last level must reach the stop")
+    func curriculumAdvanceAt() throws {
+        let dir = Self.tempDir("parity-advance")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var task = ParityTask(outputDirectory: dir)
+        task.bits = 6; task.models = [.tied]; task.depth = 2; task.width = 8
+        task.curriculum = (start: 1, step: 2)                   // levels 1, 3, 5, 6
+        task.options = Self.tiny()
+        task.options.maxSamples = 4000; task.options.learningRate = 0.01
+        task.options.advanceAt = 0.6; task.options.stopAt = 0.999
+        let s = try task.run()[0]
+        let curve = try JSONDecoder().decode([GridCurvePoint].self, from: Data(contentsOf: dir.appendingPathComponent("curve.json")))
+        for (p, q) in zip(curve, curve.dropFirst()) {
+            if p.level != 6 { #expect((q.level != p.level) == (p.accuracy >= 0.6), "\(p) → \(q)") }
+            else { #expect(q.level == 6 && p.accuracy < 0.999) }   // the last level trains on below the stop
+        }
+        #expect(curve.contains { $0.level != 6 && $0.accuracy >= 0.6 && $0.accuracy < 0.999 }, "no level passed below the stop")
+        #expect((s.largestSolvedLevel ?? 0) >= 1)
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("config.json"))) as? [String: Any]
+        #expect(config?["advance_at"] as? Double == 0.6)
+    }
+
     /// Decodes one-hot step t of example b.
     static func symbol(_ x: Tensor, _ b: Int, _ t: Int) -> Int {
         let T = x.shape[1], V = x.shape[2]
@@ -174,21 +196,30 @@ struct GridTaskTests {
         }
     }
 
-    @Test("addition and memorize runs: 2-LSTM and stacked LSTM of about the same size")
-    func sequenceRuns() throws {
+    @Test("addition and memorize runs: 2-LSTM (tied or untied) and stacked LSTM of about the same size",
+          arguments: [true, false])
+    func sequenceRuns(tied: Bool) throws {
+        var gridParameters: [Int] = []
         for kind in [SequenceTask.Kind.addition, .memorize] {
             let dir = Self.tempDir(kind.rawValue)
             defer { try? FileManager.default.removeItem(at: dir) }
             var task = SequenceTask(kind: kind, length: 3, outputDirectory: dir)
-            task.depth = 2; task.width = 6
+            task.depth = 3; task.width = 6; task.tied = tied
             task.options = Self.tiny()
             let s = try task.run()
             #expect(s.count == 2)
+            #expect(s[0].model.hasPrefix(tied ? "tied 2-LSTM" : "untied 2-LSTM"))
             let ratio = Double(s[1].parameters) / Double(s[0].parameters)
             #expect(ratio > 0.8 && ratio < 1.25, "\(kind): \(s[0].parameters) vs \(s[1].parameters) parameters")
             let j = try Self.summaryKeys(dir.appendingPathComponent("grid"))
             for k in ["model", "accuracy", "samples_seen", "seconds"] { #expect(j[k] != nil, "\(kind): \(k)") }
+            gridParameters.append(s[0].parameters)
         }
+        // untied, each of the 3 levels has its own two LSTM transforms: 3× the tied weights (not the projections)
+        var rng = SeededGenerator(seed: 1)
+        let tiedCount = TaskNet.sequence(.grid, inputs: 13, classes: 10, steps: 12, outputSteps: 4, width: 6, depth: 3, rng: &rng).parameterCount
+        let lstmWeights = 2 * 4 * 6 * (12 + 1)   // two dimensions, [4w, 2w] weights and 4w biases each
+        #expect(gridParameters[0] == (tied ? tiedCount : tiedCount + 2 * lstmWeights))
     }
 
     @Test("charlm on a text the test writes: bits per character, a sample, and broken files refused")

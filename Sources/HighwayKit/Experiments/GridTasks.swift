@@ -70,7 +70,7 @@ final class TaskNet {
     /// Sequences: x (B, steps, inputs) → logits (B·outputSteps, classes) from the last
     /// `outputSteps` steps.
     static func sequence(_ kind: GridTaskModel, inputs: Int, classes: Int, steps: Int, outputSteps: Int,
-                         width: Int, depth: Int, rng: inout SeededGenerator) -> TaskNet {
+                         width: Int, depth: Int, tied: Bool = true, rng: inout SeededGenerator) -> TaskNet {
         let out = Dense(name: "output", inputSize: width, outputSize: classes, activation: .identity, rng: &rng)
         if kind == .stacked {
             let lstm = LSTM(name: "lstm", inputSize: inputs, hiddenSize: width, layers: depth, rng: &rng)
@@ -83,9 +83,9 @@ final class TaskNet {
                 return try out(tape.reshape(tail, to: [-1, width]))
             }
         }
-        let grid = GridLSTM.twoLSTM(name: "grid", inputSize: inputs, hiddenSize: width, depth: depth, tied: true, rng: &rng)
+        let grid = GridLSTM.twoLSTM(name: "grid", inputSize: inputs, hiddenSize: width, depth: depth, tied: tied, rng: &rng)
         let top = GridTopology.timeDepth(steps: steps, depth: depth, outputSteps: outputSteps)
-        return TaskNet(summary: "tied 2-LSTM, depth \(depth), width \(width)", parameters: grid.parameters + [out.weight, out.bias]) { x in
+        return TaskNet(summary: "\(tied ? "tied" : "untied") 2-LSTM, depth \(depth), width \(width)", parameters: grid.parameters + [out.weight, out.bias]) { x in
             try out(x.tape.reshape(grid(x, topology: top), to: [-1, width]))
         }
     }
@@ -125,7 +125,7 @@ public struct GridTaskSummary: Codable, Sendable {
     public var sample: String?
     /// Extra measurements.
     public var extra: [String: Double]
-    /// With a curriculum: the hardest level at which an evaluation reached `stopAt` (for the last
+    /// With a curriculum: the hardest level at which an evaluation reached `advanceAt` (for the last
     /// level, the final measurement decides against the target); nil without a curriculum.
     public var largestSolvedLevel: Int? = nil
 
@@ -151,6 +151,10 @@ public struct GridTrainOptions: Codable, Sendable {
     /// `target`. A value above `target` leaves a margin for the sampling noise of an evaluation of
     /// `evalExamples` examples, so the final measurement is not just below `target`.
     public var stopAt: Double? = nil
+    /// A curriculum moves to its next level once an evaluation reaches this accuracy; nil: at
+    /// `stopAt` (or `target`). Lower than `stopAt`, levels pass once the new digits are learned
+    /// instead of waiting for the last percent of polish, which only the last level needs.
+    public var advanceAt: Double? = nil
     /// Evaluate every this many steps, on `evalExamples` fresh examples.
     public var evalEvery = 100
     public var evalExamples = 1000
@@ -213,6 +217,7 @@ enum GridTrainer {
         cfg["target"] = o.target; cfg["stop_at"] = o.stopAt ?? o.target; cfg["eval_every"] = o.evalEvery; cfg["eval_examples"] = o.evalExamples
         cfg["final_examples"] = o.finalExamples; cfg["clip"] = Double(o.clip); cfg["seed"] = Int(o.seed)
         if let c = stream.curriculum { cfg["curriculum_levels"] = c.levels }
+        if let a = o.advanceAt { cfg["advance_at"] = a }
         let optimizer = try Adam(learningRate: o.learningRate)
         // ---- resuming (GridCheckpoint.swift) ----
         let checkpoint = GridCheckpoint(directory: directory, config: cfg, parameters: net.parameters, optimizer: optimizer)
@@ -284,14 +289,14 @@ enum GridTrainer {
                              + String(format: "loss %.4f, accuracy %.2f%%, %.0f of %.0f s", curve.last!.trainLoss, acc * 100,
                                       curve.last!.seconds, o.maxSeconds))
                     try writeCurve(curve, task: task, model: net.summary, directory: directory)
-                    if acc >= o.stopAt ?? o.target {
-                        if let c = stream.curriculum, !c.isLast {   // the next level, with its own evaluation set
+                    if let c = stream.curriculum, !c.isLast {
+                        if acc >= o.advanceAt ?? o.stopAt ?? o.target {   // the next level, with its own evaluation set
                             largestSolvedLevel = c.level
                             c.advance()
                             evalSet = drawEvalSet()
-                        } else {
-                            stopped = true
                         }
+                    } else if acc >= o.stopAt ?? o.target {
+                        stopped = true
                     }
                     try save(stopped: stopped)
                     if stopped { break }
@@ -543,7 +548,8 @@ public struct ParityTask {
 // ---- addition and memorisation ------------------------------------------------------------------
 
 /// The sequence tasks of §4.2: 15-digit addition and the memorisation of random symbol sequences,
-/// each a tied 2-LSTM against a stacked LSTM of about the same number of parameters.
+/// each a 2-LSTM (tied along depth unless `tied` is false) against a stacked LSTM of about the same
+/// number of parameters.
 public struct SequenceTask {
     public enum Kind: String, Codable, Sendable { case addition, memorize }
     public var kind: Kind
@@ -554,6 +560,9 @@ public struct SequenceTask {
     public var models: [GridTaskModel] = [.grid, .stacked]
     public var depth = 4
     public var width = 64
+    /// Whether the 2-LSTM shares one weight set among its depth levels (the paper's tied 2-LSTM);
+    /// untied, every level has its own, and the matched stacked LSTM grows with it.
+    public var tied = true
     /// Addition only: a curriculum of live digits (nil: every digit random from the start) —
     /// problems start with `start` random low digits per number, the higher ones 0, and gain
     /// `step` digits each time an evaluation reaches the target.
@@ -615,19 +624,20 @@ public struct SequenceTask {
         return stream
     }
 
-    /// The task's net for `kind`, seeded with `seed`: the tied 2-LSTM of `width`, or the stacked
-    /// LSTM at the width whose parameter count is closest to that 2-LSTM's.
+    /// The task's net for `kind`, seeded with `seed`: the 2-LSTM of `width` (weights tied along
+    /// depth or not), or the stacked LSTM at the width whose parameter count is closest to that 2-LSTM's.
     static func matchedNet(_ kind: GridTaskModel, inputs: Int, classes: Int, steps: Int, outputSteps: Int,
-                           width: Int, depth: Int, seed: UInt64) -> (net: TaskNet, width: Int) {
+                           width: Int, depth: Int, tied: Bool = true, seed: UInt64) -> (net: TaskNet, width: Int) {
         var w = width
         if kind == .stacked {
             var rng = SeededGenerator(seed: seed)
             let grid = TaskNet.sequence(.grid, inputs: inputs, classes: classes, steps: steps, outputSteps: outputSteps,
-                                        width: width, depth: depth, rng: &rng)
+                                        width: width, depth: depth, tied: tied, rng: &rng)
             w = matchedWidth(target: grid.parameterCount, inputs: inputs, classes: classes, depth: depth)
         }
         var rng = SeededGenerator(seed: seed)
-        return (TaskNet.sequence(kind, inputs: inputs, classes: classes, steps: steps, outputSteps: outputSteps, width: w, depth: depth, rng: &rng), w)
+        return (TaskNet.sequence(kind, inputs: inputs, classes: classes, steps: steps, outputSteps: outputSteps, width: w, depth: depth,
+                                 tied: tied, rng: &rng), w)
     }
 
     /// The stacked LSTM's width whose parameter count is closest to `target` at `depth` layers.
@@ -642,14 +652,16 @@ public struct SequenceTask {
 
     public func run(progress: @escaping (String, Int, Int, String) -> Void = { _, _, _, _ in }) throws -> [GridTaskSummary] {
         let (V, C, T, K) = shape
-        return try GridTrainer.compare(task: taskName, title: "\(taskName): tied 2-LSTM vs stacked LSTM (same budget)",
+        return try GridTrainer.compare(task: taskName, title: "\(taskName): \(tied ? "tied" : "untied") 2-LSTM vs stacked LSTM (same budget)",
                                        directory: outputDirectory, runs: models.map { kind in
             (kind, {
-                let (net, w) = Self.matchedNet(kind, inputs: V, classes: C, steps: T, outputSteps: K, width: width, depth: depth, seed: options.seed)
+                let (net, w) = Self.matchedNet(kind, inputs: V, classes: C, steps: T, outputSteps: K, width: width, depth: depth, tied: tied,
+                                               seed: options.seed)
                 let dir = models.count > 1 ? outputDirectory.appendingPathComponent(kind.rawValue) : outputDirectory
                 let levels = self.kind == .addition ? curriculum.map { Curriculum.stepping(from: $0.start, by: $0.step, to: length) } : nil
                 return try GridTrainer.run(task: taskName, kind: kind, net: net, stream: stream(curriculum: levels), options: options,
-                                           config: ["task_kind": self.kind.rawValue, "length": length, "symbols": symbols, "depth": depth, "width": w],
+                                           config: ["task_kind": self.kind.rawValue, "length": length, "symbols": symbols, "depth": depth, "width": w,
+                                                    "grid_tied": tied],
                                            directory: dir) { s, n, note in progress(kind.rawValue, s, n, note) }
             })
         })
