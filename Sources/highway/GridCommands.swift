@@ -16,6 +16,8 @@ struct GridTrainArguments: ParsableArguments {
     var stopAt: Double?
     @Option(help: "Move a --curriculum to its next level once an evaluation reaches this accuracy (default: --stop-at); only the last level must reach --stop-at.")
     var advanceAt: Double?
+    @Option(help: "Halve the learning rate after this many evaluations in a row without a better accuracy at the current level (0: never); a new curriculum level restores it.")
+    var plateau = 0
     @Option(help: "Evaluate every this many steps.") var evalEvery = 100
     @Option(help: "Fresh examples per evaluation during training.") var evalExamples = 1000
     @Option(help: "Fresh examples of the final measurement.") var finalExamples = 10_000
@@ -30,6 +32,7 @@ struct GridTrainArguments: ParsableArguments {
         if !(minutes > 0) { throw ValidationError("--minutes must be positive, got \(minutes).") }
         if !(target > 0 && target <= 1) { throw ValidationError("--target must be in (0, 1], got \(target).") }
         if let stopAt, !(stopAt > 0 && stopAt <= 1) { throw ValidationError("--stop-at must be in (0, 1], got \(stopAt).") }
+        if plateau < 0 { throw ValidationError("--plateau must be ≥ 0, got \(plateau).") }
         if let advanceAt, !(advanceAt > 0 && advanceAt <= 1) { throw ValidationError("--advance-at must be in (0, 1], got \(advanceAt).") }
         if evalEvery < 1 { throw ValidationError("--eval-every must be at least 1, got \(evalEvery).") }
         if evalExamples < 1 || finalExamples < 1 { throw ValidationError("--eval-examples and --final-examples must be at least 1.") }
@@ -39,7 +42,7 @@ struct GridTrainArguments: ParsableArguments {
     var options: GridTrainOptions {
         var o = GridTrainOptions()
         o.batchSize = batch; o.learningRate = lr; o.maxSamples = maxSamples; o.maxSeconds = minutes * 60
-        o.target = target; o.stopAt = stopAt; o.advanceAt = advanceAt; o.evalEvery = evalEvery; o.evalExamples = evalExamples; o.finalExamples = finalExamples
+        o.target = target; o.stopAt = stopAt; o.advanceAt = advanceAt; o.plateau = plateau; o.evalEvery = evalEvery; o.evalExamples = evalExamples; o.finalExamples = finalExamples
         o.clip = clip; o.seed = seed
         o.resume = resume != nil
         return o

@@ -100,6 +100,29 @@ struct GridTaskTests {
         #expect(config?["advance_at"] as? Double == 0.6)
     }
 
+    @Test("the plateau schedule halves the learning rate after `plateau` evaluations without a better accuracy")
+    func plateauSchedule() throws {
+        let dir = Self.tempDir("parity-plateau")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var task = ParityTask(outputDirectory: dir)
+        task.bits = 12; task.models = [.feedforward]; task.depth = 2; task.width = 4
+        task.options = Self.tiny()
+        task.options.maxSamples = 8 * 4 * 12; task.options.target = 1.01; task.options.plateau = 2
+        _ = try task.run()
+        let curve = try JSONDecoder().decode([GridCurvePoint].self, from: Data(contentsOf: dir.appendingPathComponent("curve.json")))
+        #expect(curve.count == 12 && curve[0].learningRate == Double(Float(0.001)))
+        // replay the rule on the recorded accuracies: the rate each point should have trained at
+        var best = -1.0, since = 0, rate: Float = 0.001
+        for p in curve {
+            #expect(p.learningRate == Double(rate), "\(p)")
+            if p.accuracy > best { best = p.accuracy; since = 0 } else { since += 1 }
+            if since >= 2 { rate /= 2; since = 0 }
+        }
+        #expect(rate < 0.001, "12-bit parity at chance for 12 evaluations must have plateaued")
+        let csv = try String(contentsOf: dir.appendingPathComponent("curve.csv"), encoding: .utf8)
+        #expect(csv.hasPrefix("step,samples,seconds,train_loss,accuracy,learning_rate"))
+    }
+
     /// Decodes one-hot step t of example b.
     static func symbol(_ x: Tensor, _ b: Int, _ t: Int) -> Int {
         let T = x.shape[1], V = x.shape[2]

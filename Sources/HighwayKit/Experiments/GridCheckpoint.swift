@@ -29,6 +29,11 @@ struct GridRunState: Codable {
     var curriculumIndex: Int? = nil
     var largestSolvedLevel: Int? = nil
     var evalSetRNG: String? = nil
+    /// The plateau schedule's learning rate, the best accuracy at the current level and the
+    /// evaluations since it (GridTrainOptions.plateau).
+    var learningRate: Float? = nil
+    var bestAccuracy: Double? = nil
+    var evaluationsSinceBest: Int? = nil
 }
 
 /// One model's checkpoint file and the settings it must match.

@@ -102,6 +102,8 @@ public struct GridCurvePoint: Codable, Sendable {
     public var accuracy: Double
     /// The curriculum level trained and evaluated at this point (nil: no curriculum).
     public var level: Int? = nil
+    /// The learning rate of the steps before this point (with a plateau schedule only).
+    public var learningRate: Double? = nil
 }
 
 /// What a task run ends with (`summary.json`).
@@ -155,6 +157,10 @@ public struct GridTrainOptions: Codable, Sendable {
     /// `stopAt` (or `target`). Lower than `stopAt`, levels pass once the new digits are learned
     /// instead of waiting for the last percent of polish, which only the last level needs.
     public var advanceAt: Double? = nil
+    /// Halve the learning rate after this many evaluations in a row without a better accuracy at
+    /// the current level (0: never); a new curriculum level restores it. Adam's steps at a fixed
+    /// rate keep an accuracy near 99% swinging by a few percent; smaller steps settle it.
+    public var plateau = 0
     /// Evaluate every this many steps, on `evalExamples` fresh examples.
     public var evalEvery = 100
     public var evalExamples = 1000
@@ -218,6 +224,7 @@ enum GridTrainer {
         cfg["final_examples"] = o.finalExamples; cfg["clip"] = Double(o.clip); cfg["seed"] = Int(o.seed)
         if let c = stream.curriculum { cfg["curriculum_levels"] = c.levels }
         if let a = o.advanceAt { cfg["advance_at"] = a }
+        if o.plateau > 0 { cfg["plateau"] = o.plateau }
         let optimizer = try Adam(learningRate: o.learningRate)
         // ---- resuming (GridCheckpoint.swift) ----
         let checkpoint = GridCheckpoint(directory: directory, config: cfg, parameters: net.parameters, optimizer: optimizer)
@@ -253,6 +260,9 @@ enum GridTrainer {
         let maxSteps = max(1, o.maxSamples / o.batchSize)
         var curve = saved?.curve ?? []
         var step = saved?.step ?? 0, lossSum = saved?.lossSum ?? 0, lossCount = saved?.lossCount ?? 0, stopped = saved?.stopped ?? false
+        // the plateau schedule: the best accuracy at this level and the evaluations since it
+        var best = saved?.bestAccuracy ?? -1, sinceBest = saved?.evaluationsSinceBest ?? 0
+        optimizer.learningRate = saved?.learningRate ?? o.learningRate
         if let saved {
             guard let rng = SeededGenerator(stateText: saved.trainRNG) else {
                 throw ResumeError(path: checkpoint.url.path, reason: "its training generator state '\(saved.trainRNG)' is not one")
@@ -263,7 +273,8 @@ enum GridTrainer {
             try checkpoint.save(GridRunState(step: step, trainRNG: trainRNG.stateText, lossSum: lossSum, lossCount: lossCount,
                                              elapsed: elapsed(), curve: curve, stopped: stopped,
                                              curriculumIndex: stream.curriculum?.index, largestSolvedLevel: largestSolvedLevel,
-                                             evalSetRNG: evalSetRNG))
+                                             evalSetRNG: evalSetRNG, learningRate: optimizer.learningRate,
+                                             bestAccuracy: best, evaluationsSinceBest: sinceBest))
         }
         for p in net.parameters { p.zeroGrad() }
         try withInterruptHandler {
@@ -283,20 +294,27 @@ enum GridTrainer {
                     let acc = try accuracy(net, evalSet, outputs: stream.perOutput ? 1 : stream.outputs, tape: tape)
                     let level = stream.curriculum?.level
                     curve.append(GridCurvePoint(step: step, samples: step * o.batchSize, seconds: elapsed(),
-                                                trainLoss: lossSum / Double(max(lossCount, 1)), accuracy: acc, level: level))
+                                                trainLoss: lossSum / Double(max(lossCount, 1)), accuracy: acc, level: level,
+                                                learningRate: o.plateau > 0 ? Double(optimizer.learningRate) : nil))
                     lossSum = 0; lossCount = 0
                     progress(step, maxSteps, (level.map { "level \($0), " } ?? "")
                              + String(format: "loss %.4f, accuracy %.2f%%, %.0f of %.0f s", curve.last!.trainLoss, acc * 100,
-                                      curve.last!.seconds, o.maxSeconds))
+                                      curve.last!.seconds, o.maxSeconds)
+                             + (o.plateau > 0 ? ", lr \(optimizer.learningRate)" : ""))
                     try writeCurve(curve, task: task, model: net.summary, directory: directory)
                     if let c = stream.curriculum, !c.isLast {
                         if acc >= o.advanceAt ?? o.stopAt ?? o.target {   // the next level, with its own evaluation set
                             largestSolvedLevel = c.level
                             c.advance()
                             evalSet = drawEvalSet()
+                            best = -1; sinceBest = 0; optimizer.learningRate = o.learningRate
                         }
                     } else if acc >= o.stopAt ?? o.target {
                         stopped = true
+                    }
+                    if curve.last!.level == stream.curriculum?.level {
+                        if acc > best { best = acc; sinceBest = 0 } else { sinceBest += 1 }
+                        if o.plateau > 0 && sinceBest >= o.plateau { optimizer.learningRate /= 2; sinceBest = 0 }
                     }
                     try save(stopped: stopped)
                     if stopped { break }
@@ -366,10 +384,12 @@ enum GridTrainer {
     }
 
     static func writeCurve(_ curve: [GridCurvePoint], task: String, model: String, directory: URL) throws {
-        let levels = curve.contains { $0.level != nil }
-        var table = CSVTable(header: ["step", "samples", "seconds", "train_loss", "accuracy"] + (levels ? ["level"] : []))
+        let levels = curve.contains { $0.level != nil }, rates = curve.contains { $0.learningRate != nil }
+        var table = CSVTable(header: ["step", "samples", "seconds", "train_loss", "accuracy"] + (levels ? ["level"] : [])
+                                     + (rates ? ["learning_rate"] : []))
         for p in curve {
-            table.append(numbers: [Double(p.step), Double(p.samples), p.seconds, p.trainLoss, p.accuracy] + (levels ? [Double(p.level ?? 0)] : []))
+            table.append(numbers: [Double(p.step), Double(p.samples), p.seconds, p.trainLoss, p.accuracy] + (levels ? [Double(p.level ?? 0)] : [])
+                                  + (rates ? [p.learningRate ?? 0] : []))
         }
         try table.write(to: directory.appendingPathComponent("curve.csv"))
         try writeJSON(curve, to: directory.appendingPathComponent("curve.json"))
