@@ -247,7 +247,7 @@ struct ParityCommand: ParsableCommand {
 
 /// The options `addition` and `memorize` share.
 struct SequenceModelArguments: ParsableArguments {
-    @Option(help: "Comma-separated models: grid (tied 2-LSTM), stacked (stacked LSTM of about the same size).") var model = "grid,stacked"
+    @Option(help: "Comma-separated models: grid (2-LSTM, tied unless --untied), stacked (stacked LSTM of about the same size).") var model = "grid,stacked"
     @Option(help: "Depth of the 2-LSTM and layers of the stacked LSTM.") var depth = 4
     @Option(help: "Hidden units of the 2-LSTM (the stacked LSTM's width is matched by parameter count).") var width = 64
     @Flag(help: "Untie the 2-LSTM's weights along depth: one weight set per level (the stacked LSTM is matched to the larger parameter count).")
