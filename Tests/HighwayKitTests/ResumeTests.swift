@@ -125,7 +125,7 @@ struct ResumeTests {
     static func gridResult(_ dir: URL) throws -> String {
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("summary.json"))) as! [String: Any]
         let curve = try ResumeCheckpoint.decoder.decode([GridCurvePoint].self, from: Data(contentsOf: dir.appendingPathComponent("curve.json")))
-        let points = curve.map { "\($0.step) \($0.samples) \($0.trainLoss.bitPattern) \($0.accuracy.bitPattern)" }
+        let points = curve.map { "\($0.step) \($0.samples) \($0.trainLoss.bitPattern) \($0.accuracy.bitPattern) \($0.learningRate ?? 0)" }
         return "\(summary["accuracy"]!) \(summary["steps"]!) \(summary["samples_seen"]!) \(summary["model"]!) | " + points.joined(separator: "; ")
     }
 
@@ -185,6 +185,32 @@ struct ResumeTests {
         t.options.interruptAfterStep = [:]
         let resumed = try t.run()[0]
         #expect(resumed.largestSolvedLevel == whole.largestSolvedLevel)
+        let a = root.appendingPathComponent("whole"), b = root.appendingPathComponent("stopped")
+        #expect(try Self.gridResult(b) == Self.gridResult(a))
+        #expect(try Self.tensorBits(b.appendingPathComponent("checkpoint.safetensors"))
+            == Self.tensorBits(a.appendingPathComponent("checkpoint.safetensors")))
+    }
+
+    @Test("a plateau schedule interrupted after it halved the learning rate resumes at that rate, bit-identical")
+    func plateauResume() throws {
+        let root = try Self.temporaryDirectory("plateau")
+        defer { try? FileManager.default.removeItem(at: root) }
+        func task(_ dir: String) -> ParityTask {
+            var t = ParityTask(outputDirectory: root.appendingPathComponent(dir))
+            t.bits = 12; t.depth = 2; t.width = 4; t.models = [.feedforward]
+            t.options = Self.tinyOptions()
+            t.options.maxSamples = 8 * 4 * 12; t.options.plateau = 2
+            return t
+        }
+        _ = try task("whole").run()
+        let curve = try JSONDecoder().decode([GridCurvePoint].self, from: Data(contentsOf: root.appendingPathComponent("whole/curve.json")))
+        let firstHalved = try #require(curve.first { ($0.learningRate ?? 1) < 0.001 }?.step)
+        var t = task("stopped")
+        t.options.interruptAfterStep = ["feedforward": firstHalved + 1]
+        #expect(throws: GridTaskError.self) { try t.run() }
+        t.options.resume = true
+        t.options.interruptAfterStep = [:]
+        _ = try t.run()
         let a = root.appendingPathComponent("whole"), b = root.appendingPathComponent("stopped")
         #expect(try Self.gridResult(b) == Self.gridResult(a))
         #expect(try Self.tensorBits(b.appendingPathComponent("checkpoint.safetensors"))
