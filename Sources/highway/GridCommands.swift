@@ -39,6 +39,13 @@ struct GridTrainArguments: ParsableArguments {
         if !(clip >= 0) { throw ValidationError("--clip must be ≥ 0, got \(clip).") }
     }
 
+    /// `--advance-at` only means something to a task run with a `--curriculum`.
+    func checkAdvanceAt(curriculum: Bool) throws {
+        if advanceAt != nil && !curriculum {
+            throw ValidationError("--advance-at moves a --curriculum to its next level; it needs --curriculum (parity, addition).")
+        }
+    }
+
     var options: GridTrainOptions {
         var o = GridTrainOptions()
         o.batchSize = batch; o.learningRate = lr; o.maxSamples = maxSamples; o.maxSeconds = minutes * 60
@@ -207,6 +214,7 @@ struct ParityCommand: ParsableCommand {
         _ = try parseModels(model, allowed: [.tied, .untied, .feedforward], option: "--model")
         if sweep { _ = try sweepList() }
         if sweep && curriculum != nil { throw ValidationError("--curriculum and --sweep do not go together: a curriculum run already reports the largest k solved.") }
+        try train.checkAdvanceAt(curriculum: curriculum != nil)
         _ = try curriculumStages()
     }
 
@@ -292,6 +300,7 @@ struct AdditionCommand: ParsableCommand {
     func validate() throws {
         if digits < 1 { throw ValidationError("--digits must be at least 1, got \(digits).") }
         _ = try parseCurriculum(curriculum, last: digits, option: "--digits")
+        try train.checkAdvanceAt(curriculum: curriculum != nil)
     }
 
     func run() throws {
@@ -330,6 +339,7 @@ struct MemorizeCommand: ParsableCommand {
     func validate() throws {
         if length < 1 { throw ValidationError("--length must be at least 1, got \(length).") }
         if symbols < 2 { throw ValidationError("--symbols must be at least 2, got \(symbols).") }
+        try train.checkAdvanceAt(curriculum: false)
     }
 
     func run() throws {
@@ -375,6 +385,7 @@ struct CharLMCommand: ParsableCommand {
         if steps < 1 || depth < 1 || width < 1 { throw ValidationError("--steps, --depth and --width must be at least 1.") }
         if sampleLength < 0 { throw ValidationError("--sample-length must be ≥ 0, got \(sampleLength).") }
         _ = try parseModels(model, allowed: [.grid, .stacked], option: "--model")
+        try train.checkAdvanceAt(curriculum: false)
     }
 
     func run() throws {
