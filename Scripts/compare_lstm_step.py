@@ -19,9 +19,9 @@ OMP/OPENBLAS_NUM_THREADS; `highway --threads`).
 import argparse
 import json
 import os
-import shutil
-import subprocess
 import sys
+
+from benchlib import find_python, median, run_highway, run_py
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -48,37 +48,10 @@ print(json.dumps({"median_ms": ts[len(ts) // 2] * 1e3, "version": torch.__versio
 """
 
 
-def find_python(module):
-    """A Python that can import `module`: Debian's (python3-torch) or the one on PATH."""
-    for py in [sys.executable, "/usr/bin/python3", shutil.which("python3")]:
-        if py and os.path.exists(py) and subprocess.run([py, "-c", f"import {module}"],
-                                                        capture_output=True).returncode == 0:
-            return py
-    return None
-
-
-def run_torch(py, cfg):
-    t = str(cfg["threads"])
-    env = dict(os.environ, OMP_NUM_THREADS=t, OPENBLAS_NUM_THREADS=t, MKL_NUM_THREADS=t)
-    r = subprocess.run([py, "-c", TORCH, json.dumps(cfg)], capture_output=True, text=True, env=env)
-    if r.returncode != 0:
-        return {"error": r.stderr.strip().splitlines()[-1] if r.stderr.strip() else f"exit {r.returncode}"}
-    return json.loads(r.stdout.strip().splitlines()[-1])
-
-
-def run_highway(binary, cfg):
-    cmd = [binary, "bench", "lstm-step", "--input", str(cfg["input"]), "--hidden", str(cfg["hidden"]),
-           "--layers", str(cfg["layers"]), "--steps", str(cfg["steps"]), "--batch-size", str(cfg["batch"]),
-           "--threads", str(cfg["threads"]), "--iterations", str(cfg["iterations"])]
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    if r.returncode != 0:
-        sys.exit(f"{' '.join(cmd)} failed:\n{r.stderr}")
-    return json.loads(r.stdout.strip().splitlines()[-1])
-
-
-def median(xs):
-    xs = sorted(xs)
-    return xs[len(xs) // 2]
+def highway_step(binary, cfg):
+    return run_highway([binary, "bench", "lstm-step", "--input", cfg["input"], "--hidden", cfg["hidden"],
+                        "--layers", cfg["layers"], "--steps", cfg["steps"], "--batch-size", cfg["batch"],
+                        "--threads", cfg["threads"], "--iterations", cfg["iterations"]])
 
 
 def main():
@@ -104,8 +77,8 @@ def main():
                threads=args.threads, iterations=args.iterations, warmup=10)
     ours, theirs, version, mm = [], [], None, None
     for rnd in range(args.rounds):
-        h = run_highway(args.binary, cfg)
-        t = run_torch(py, cfg)
+        h = highway_step(args.binary, cfg)
+        t = run_py(py, TORCH, cfg, cfg["threads"])
         if "error" in t:
             sys.exit(f"PyTorch failed: {t['error']}")
         ours.append(h["median_ms"]); theirs.append(t["median_ms"])

@@ -21,9 +21,9 @@ XLA's --xla_cpu_multi_thread_eigen/intra_op_parallelism_threads, HIGHWAY_THREADS
 import argparse
 import json
 import os
-import shutil
-import subprocess
 import sys
+
+from benchlib import find_python, run_highway, run_py
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORKLOADS = [("highway", 50, "tanh"), ("highway", 71, "tanh"), ("plain", 71, "relu")]
@@ -104,33 +104,9 @@ ts.sort(); print(json.dumps({"median_ms": ts[len(ts) // 2] * 1e3, "version": jax
 """
 
 
-def find_python(module):
-    """A Python that can import `module`: Debian's (python3-torch) or the one on PATH."""
-    for py in [sys.executable, "/usr/bin/python3", shutil.which("python3")]:
-        if py and os.path.exists(py) and subprocess.run([py, "-c", f"import {module}"],
-                                                        capture_output=True).returncode == 0:
-            return py
-    return None
-
-
-def run_py(py, code, cfg, threads):
-    env = dict(os.environ)
-    env.update(OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads),
-               XLA_FLAGS=f"--xla_cpu_multi_thread_eigen={'true' if threads > 1 else 'false'} "
-                         f"intra_op_parallelism_threads={threads}")
-    r = subprocess.run([py, "-c", code, json.dumps(cfg)], capture_output=True, text=True, env=env)
-    if r.returncode != 0:
-        return {"error": r.stderr.strip().splitlines()[-1] if r.stderr.strip() else f"exit {r.returncode}"}
-    return json.loads(r.stdout.strip().splitlines()[-1])
-
-
-def run_highway(binary, kind, width, act, threads):
-    cmd = [binary, "bench", "train-step", "--model", kind, "--width", str(width), "--depth", str(DEPTH),
-           "--activation", act, "--batch-size", str(BATCH), "--threads", str(threads), "--steps", str(STEPS)]
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    if r.returncode != 0:
-        sys.exit(f"{' '.join(cmd)} failed:\n{r.stderr}")
-    return json.loads(r.stdout.strip().splitlines()[-1])
+def run_highway_step(binary, kind, width, act, threads):
+    return run_highway([binary, "bench", "train-step", "--model", kind, "--width", width, "--depth", DEPTH,
+                        "--activation", act, "--batch-size", BATCH, "--threads", threads, "--steps", STEPS])
 
 
 def main():
@@ -164,7 +140,7 @@ def main():
             runs = {"highway": [], "torch": [], "jax": []}
             for rnd in range(args.rounds):
                 print(f"{kind} w{width} threads={threads} round {rnd + 1}/{args.rounds}...", file=sys.stderr)
-                runs["highway"].append(run_highway(args.binary, kind, width, act, threads))
+                runs["highway"].append(run_highway_step(args.binary, kind, width, act, threads))
                 runs["torch"].append(run_py(torch_py, TORCH, cfg, threads) if torch_py else {"error": "not installed"})
                 runs["jax"].append(run_py(jax_py, JAX, cfg, threads) if jax_py else {"error": "not installed"})
             row = dict(workload=f"{kind} w{width} {act}", threads=threads)
