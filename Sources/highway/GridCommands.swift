@@ -59,9 +59,10 @@ struct GridTrainArguments: ParsableArguments {
 /// The paragraph on checkpoints and --resume in every task command's help.
 let gridResumeHelp = """
     Each model's checkpoint.safetensors (weights, Adam state, position) is written at every \
-    evaluation; Ctrl-C saves it at the next step and stops. --resume RUN_DIR with the run's own \
-    options continues the unfinished models and keeps the finished ones, ending as an \
-    uninterrupted run with the same seed and threads would (unless --minutes cut a run short).
+    evaluation; Ctrl-C saves it at the next step and stops. --resume RUN_DIR continues the \
+    unfinished models with the run's own options (saved in RUN_DIR/arguments.json; options given \
+    with it must be the run's) and keeps the finished ones, ending as an uninterrupted run with \
+    the same seed and threads would (unless --minutes cut a run short).
     """
 
 /// Parses `--curriculum START[:STEP]` (STEP defaults to 4) for a task whose hardest level is `last`
@@ -131,10 +132,89 @@ func gridRunDirectory(out: String?, resume: String?, fallback: String, command: 
     }
     let dir = out ?? fallback
     if runDirectories(dir).contains(where: { fm.fileExists(atPath: $0 + "/checkpoint.safetensors") }) {
-        throw ValidationError("\(dir) already holds a run: continue it with --resume \(dir) and the same options, or choose another --out.")
+        throw ValidationError("\(dir) already holds a run: continue it with --resume \(dir), or choose another --out.")
     }
     try validateOutputDirectory(dir, option: "--out")
+    try saveRunArguments(command: command, directory: dir)
     return dir
+}
+
+// ---- `--resume DIR` alone: the run's own options, replayed ----
+
+/// A fresh run's options as given (without --out and the machine's --threads/--kernels) and the
+/// working directory they are relative to, so that `--resume DIR` alone can give them again.
+struct GridRunArguments: Codable {
+    static let file = "arguments.json"
+    var command: String
+    var arguments: [String]
+    var workingDirectory: String
+}
+
+/// The arguments after `command` on this process's command line.
+func commandLineArguments(after command: String) -> [String] {
+    let argv = CommandLine.arguments
+    guard let i = argv.firstIndex(of: command) else { return [] }
+    return Array(argv[(i + 1)...])
+}
+
+/// `args` split into the run's options and the machine's (--threads, --kernels); --out and
+/// --resume, which name the directory, in neither.
+func splitArguments(_ args: [String]) -> (run: [String], machine: [String]) {
+    var run: [String] = [], machine: [String] = [], i = 0
+    func named(_ a: String, _ options: [String]) -> (String, inline: Bool)? {
+        for o in options where a == o || a.hasPrefix(o + "=") { return (o, a != o) }
+        return nil
+    }
+    while i < args.count {
+        let a = args[i]
+        if let (_, inline) = named(a, ["--out", "--resume"]) { i += inline ? 1 : 2; continue }
+        if let (_, inline) = named(a, ["--threads", "--kernels"]) {
+            machine += inline ? [a] : Array(args[i..<min(i + 2, args.count)])
+            i += inline ? 1 : 2
+            continue
+        }
+        run.append(a)
+        i += 1
+    }
+    return (run, machine)
+}
+
+func saveRunArguments(command: String, directory: String) throws {
+    let saved = GridRunArguments(command: command, arguments: splitArguments(commandLineArguments(after: command)).run,
+                                 workingDirectory: FileManager.default.currentDirectoryPath)
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    try encoder.encode(saved).write(to: URL(fileURLWithPath: directory).appendingPathComponent(GridRunArguments.file), options: .atomic)
+}
+
+/// Set while a replayed command runs, so it does not replay again.
+nonisolated(unsafe) var replayingRunArguments = false
+
+/// When the command line is `--resume DIR` with at most --threads/--kernels, parses the run's own
+/// saved options (in the run's working directory) as `C` and returns it; nil otherwise, when the
+/// options given are used (and checked against the run's).
+func replayedCommand<C: ParsableCommand>(_ type: C.Type, command: String, resume: String?) throws -> C? {
+    guard let resume, !replayingRunArguments else { return nil }
+    let (run, machine) = splitArguments(commandLineArguments(after: command))
+    guard run.isEmpty else { return nil }
+    let url = URL(fileURLWithPath: resume).appendingPathComponent(GridRunArguments.file)
+    guard let bytes = FileManager.default.contents(atPath: url.path) else {
+        throw ValidationError("\(url.path) not found (the run predates it): give the run's own options with --resume \(resume).")
+    }
+    guard let saved = try? JSONDecoder().decode(GridRunArguments.self, from: bytes), saved.command == command else {
+        throw ValidationError("\(url.path): not the saved options of a `highway \(command)` run.")
+    }
+    let directory = url.deletingLastPathComponent().standardizedFileURL.path   // before the working directory changes
+    guard FileManager.default.changeCurrentDirectoryPath(saved.workingDirectory) else {
+        throw ValidationError("\(url.path): the run's working directory \(saved.workingDirectory) is gone; give the run's own options with --resume \(resume).")
+    }
+    replayingRunArguments = true
+    do {
+        return try C.parse(saved.arguments + ["--resume", directory] + machine)
+    } catch {
+        throw ValidationError("\(url.path): the saved options \(saved.arguments.joined(separator: " ")) do not parse: \(C.message(for: error))")
+    }
 }
 
 /// An interrupted task run: how to continue it.
@@ -150,7 +230,7 @@ func runGridTask<T>(_ command: String, directory: String, _ body: () throws -> T
     } catch let e as GridTaskError {
         switch e {
         case .interrupted(let checkpoint):
-            throw GridInterrupted(description: "interrupted: checkpoint saved at \(checkpoint); continue with `highway \(command) --resume \(directory)` and the same options")
+            throw GridInterrupted(description: "interrupted: checkpoint saved at \(checkpoint); continue with `highway \(command) --resume \(directory)`")
         case .resumeMismatch: throw ValidationError("\(e).")
         default: throw e
         }
@@ -227,6 +307,7 @@ struct ParityCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let replay = try replayedCommand(Self.self, command: "parity", resume: train.resume) { return try replay.run() }
         try runtime.apply()
         let dir = try gridRunDirectory(out: output, resume: train.resume, fallback: sweep ? "runs/parity-sweep" : "runs/parity-\(bits)",
                                            command: "parity", isTask: { $0.hasSuffix("-bit parity") },
@@ -304,6 +385,7 @@ struct AdditionCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let replay = try replayedCommand(Self.self, command: "addition", resume: train.resume) { return try replay.run() }
         try runtime.apply()
         let dir = try gridRunDirectory(out: models.output, resume: train.resume, fallback: "runs/addition-\(digits)", command: "addition",
                                            isTask: { $0.hasSuffix("-digit addition") }, singleModel: try models.modelCount() == 1)
@@ -343,6 +425,7 @@ struct MemorizeCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let replay = try replayedCommand(Self.self, command: "memorize", resume: train.resume) { return try replay.run() }
         try runtime.apply()
         let dir = try gridRunDirectory(out: models.output, resume: train.resume, fallback: "runs/memorize-\(length)", command: "memorize",
                                            isTask: { $0.hasPrefix("memorize ") }, singleModel: try models.modelCount() == 1)
@@ -389,6 +472,7 @@ struct CharLMCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let replay = try replayedCommand(Self.self, command: "charlm", resume: train.resume) { return try replay.run() }
         try runtime.apply()
         let dir = try gridRunDirectory(out: output, resume: train.resume, fallback: "runs/charlm", command: "charlm", isTask: { $0.hasPrefix("charlm ") },
                                            singleModel: try parseModels(model, allowed: [.grid, .stacked], option: "--model").count == 1)
