@@ -491,3 +491,33 @@ struct CharLMCommand: ParsableCommand {
         for r in s { if let t = r.sample { print("sample (\(r.kind)):\n\(t)") } }
     }
 }
+
+/// `highway compare`: finished Grid LSTM task runs made apart, in one figure.
+struct CompareCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Compare finished Grid LSTM task runs made apart (e.g. one process per model, for equal wall time).",
+        discussion: """
+            Each RUN is a model directory of a finished parity, addition, memorize or charlm run \
+            (it holds summary.json and curve.json). Writes their learning curves in one figure, \
+            OUT.svg and OUT.png, and prints the summaries.
+            """)
+    @Argument(help: "Model directories of finished runs.") var runs: [String]
+    @Option(name: .customLong("out"), help: "The figure's path without extension.") var output: String
+    @Option(help: "The figure's title (default: the task and the models).") var title: String?
+
+    func validate() throws {
+        if runs.count < 2 { throw ValidationError("give at least two run directories to compare, got \(runs.count).") }
+        try validateOutputDirectory(URL(fileURLWithPath: output).deletingLastPathComponent().path, option: "--out")
+    }
+
+    func run() throws {
+        let summaries: [GridTaskSummary]
+        do {
+            summaries = try GridRunComparison.write(runs: runs.map { URL(fileURLWithPath: $0) }, title: title, to: URL(fileURLWithPath: output))
+        } catch let e as GridTaskError {
+            throw ValidationError("\(e).")   // a directory that is not a finished run: a command-line error
+        }
+        printSummaries(summaries, directory: output + ".svg, .png")
+    }
+}

@@ -38,7 +38,7 @@ struct HighwayCommand: ParsableCommand {
         version: highwayKitVersion,
         subcommands: [DemoCommand.self, TrainCommand.self, EvaluateCommand.self, DepthSweepCommand.self, LesionCommand.self,
                       GatesCommand.self, ForecastCommand.self, ParityCommand.self, AdditionCommand.self,
-                      MemorizeCommand.self, CharLMCommand.self, BenchCommand.self]
+                      MemorizeCommand.self, CharLMCommand.self, CompareCommand.self, BenchCommand.self]
     )
 
     /// Exit codes: 0 success (and --help/--version), 2 for a command line that cannot work (bad

@@ -123,6 +123,39 @@ struct GridTaskTests {
         #expect(csv.hasPrefix("step,samples,seconds,train_loss,accuracy,learning_rate"))
     }
 
+    @Test("runs made apart are compared in one figure; a multi-model directory or a non-run is refused by name")
+    func compareRunsMadeApart() throws {
+        let dir = Self.tempDir("compare")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var models: [URL] = []
+        for kind in [GridTaskModel.grid, .stacked] {
+            var task = SequenceTask(kind: .addition, length: 2, outputDirectory: dir.appendingPathComponent(kind.rawValue))
+            task.depth = 2; task.width = 6; task.models = [kind]
+            task.options = Self.tiny()
+            _ = try task.run()
+            models.append(task.outputDirectory)
+        }
+        let figure = dir.appendingPathComponent("both")
+        let s = try GridRunComparison.write(runs: models, to: figure)
+        #expect(s.map(\.kind) == ["grid", "stacked"])
+        for ext in ["svg", "png"] {
+            let bytes = try Data(contentsOf: figure.appendingPathExtension(ext))
+            #expect(bytes.count > 1000, "\(ext)")
+        }
+        let svg = try String(contentsOf: figure.appendingPathExtension("svg"), encoding: .utf8)
+        #expect(svg.contains("2-digit addition: grid vs stacked") && svg.contains(s[0].model) && svg.contains(s[1].model))
+        // a directory of a two-model run, and one that is no run at all
+        var both = SequenceTask(kind: .addition, length: 2, outputDirectory: dir.appendingPathComponent("pair"))
+        both.depth = 2; both.width = 6; both.options = Self.tiny()
+        _ = try both.run()
+        #expect { try GridRunComparison.write(runs: [both.outputDirectory, models[0]], to: figure) } throws: { e in
+            "\(e)".contains("a run of several models (grid, stacked)")
+        }
+        #expect { try GridRunComparison.write(runs: [models[0], dir], to: figure) } throws: { e in
+            "\(e)".contains(dir.path) && "\(e)".contains("no summary.json")
+        }
+    }
+
     /// Decodes one-hot step t of example b.
     static func symbol(_ x: Tensor, _ b: Int, _ t: Int) -> Int {
         let T = x.shape[1], V = x.shape[2]

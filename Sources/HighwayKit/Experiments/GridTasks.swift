@@ -433,9 +433,44 @@ enum GridTrainer {
     }
 }
 
+/// Finished task runs made apart (e.g. one process per model, side by side on the cores, for
+/// equal wall time) compared in one figure, as one multi-model run writes `comparison.*`.
+public enum GridRunComparison {
+    /// Reads each model directory's `summary.json` and `curve.json` and writes `output`.svg/.png.
+    /// - Throws: ``GridTaskError/notARun(path:reason:)`` for a directory without both files or
+    ///   with files that do not decode.
+    public static func write(runs directories: [URL], title: String? = nil, to output: URL) throws -> [GridTaskSummary] {
+        var summaries: [GridTaskSummary] = [], curves: [(String, [GridCurvePoint])] = []
+        for dir in directories {
+            func read<T: Decodable>(_ name: String, as: T.Type) throws -> T {
+                let url = dir.appendingPathComponent(name)
+                guard let bytes = FileManager.default.contents(atPath: url.path) else {
+                    throw GridTaskError.notARun(path: dir.path, reason: "no \(name) (not a finished model directory of a Grid LSTM task run)")
+                }
+                do { return try ResumeCheckpoint.decoder.decode(T.self, from: bytes) } catch {
+                    throw GridTaskError.notARun(path: url.path, reason: "cannot read it (\(error))")
+                }
+            }
+            if let several = try? read("summary.json", as: [GridTaskSummary].self) {
+                throw GridTaskError.notARun(path: dir.path, reason: "a run of several models (\(several.map(\.kind).joined(separator: ", "))): "
+                                            + "give its model directories, e.g. \(dir.appendingPathComponent(several.first?.kind ?? "MODEL").path)")
+            }
+            let summary = try read("summary.json", as: GridTaskSummary.self)
+            summaries.append(summary)
+            curves.append((summary.model, try read("curve.json", as: [GridCurvePoint].self)))
+        }
+        let tasks = Set(summaries.map(\.task)).sorted()
+        try GridTrainer.curveFigure(title: title ?? "\(tasks.joined(separator: ", ")): \(summaries.map(\.kind).joined(separator: " vs "))",
+                                    curves: curves).write(to: output)
+        return summaries
+    }
+}
+
 public enum GridTaskError: Error, CustomStringConvertible {
     case nonFinite(task: String, step: Int)
     case badText(path: String, reason: String)
+    /// A directory given as a finished run is not one.
+    case notARun(path: String, reason: String)
     /// Stopped by SIGINT after saving `checkpoint`.
     case interrupted(checkpoint: String)
     /// `resume` was given a run directory of another task or other settings.
@@ -444,6 +479,7 @@ public enum GridTaskError: Error, CustomStringConvertible {
         switch self {
         case .nonFinite(let t, let s): "\(t): the loss is not finite at step \(s) (try a smaller --lr)"
         case .badText(let p, let r): "\(p): \(r)"
+        case .notARun(let p, let r): "\(p): \(r)"
         case .interrupted(let c): "interrupted: checkpoint saved at \(c); continue with the same command and --resume RUN_DIR"
         case .resumeMismatch(let p, let d): "cannot resume \(p): \(d)"
         }
