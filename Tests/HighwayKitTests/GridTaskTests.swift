@@ -54,17 +54,25 @@ struct GridTaskTests {
         #expect(c.isLast && c.level == 9)
     }
 
-    @Test("a curriculum run advances a level at each evaluation that reaches the target and reports the largest solved")
-    func parityCurriculumRun() throws {
-        let dir = Self.tempDir("parity-curriculum")
-        defer { try? FileManager.default.removeItem(at: dir) }
+    /// 6-bit parity with the curriculum 1, 3, 5, 6 on a tiny tied 1-LSTM: the task, its summary and curve.
+    static func curriculumParity(_ dir: URL, maxSamples: Int, _ adjust: (inout GridTrainOptions) -> Void = { _ in }) throws
+        -> (ParityTask, GridTaskSummary, [GridCurvePoint]) {
         var task = ParityTask(outputDirectory: dir)
         task.bits = 6; task.models = [.tied]; task.depth = 2; task.width = 8
         task.curriculum = (start: 1, step: 2)                   // levels 1, 3, 5, 6
         task.options = Self.tiny()
-        task.options.maxSamples = 1000; task.options.learningRate = 0.01
+        task.options.maxSamples = maxSamples; task.options.learningRate = 0.01
+        adjust(&task.options)
         let s = try task.run()[0]
         let curve = try JSONDecoder().decode([GridCurvePoint].self, from: Data(contentsOf: dir.appendingPathComponent("curve.json")))
+        return (task, s, curve)
+    }
+
+    @Test("a curriculum run advances a level at each evaluation that reaches the target and reports the largest solved")
+    func parityCurriculumRun() throws {
+        let dir = Self.tempDir("parity-curriculum")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (task, s, curve) = try Self.curriculumParity(dir, maxSamples: 1000)
         let levels = curve.compactMap(\.level)
         #expect(levels.count == curve.count && levels.first == 1)
         #expect(zip(levels, levels.dropFirst()).allSatisfy { a, b in b == a || [1, 3, 5, 6].firstIndex(of: b) == [1, 3, 5, 6].firstIndex(of: a)! + 1 })
@@ -82,14 +90,7 @@ struct GridTaskTests {
     func curriculumAdvanceAt() throws {
         let dir = Self.tempDir("parity-advance")
         defer { try? FileManager.default.removeItem(at: dir) }
-        var task = ParityTask(outputDirectory: dir)
-        task.bits = 6; task.models = [.tied]; task.depth = 2; task.width = 8
-        task.curriculum = (start: 1, step: 2)                   // levels 1, 3, 5, 6
-        task.options = Self.tiny()
-        task.options.maxSamples = 4000; task.options.learningRate = 0.01
-        task.options.advanceAt = 0.6; task.options.stopAt = 0.999
-        let s = try task.run()[0]
-        let curve = try JSONDecoder().decode([GridCurvePoint].self, from: Data(contentsOf: dir.appendingPathComponent("curve.json")))
+        let (_, s, curve) = try Self.curriculumParity(dir, maxSamples: 4000) { $0.advanceAt = 0.6; $0.stopAt = 0.999 }
         for (p, q) in zip(curve, curve.dropFirst()) {
             if p.level != 6 { #expect((q.level != p.level) == (p.accuracy >= 0.6), "\(p) → \(q)") }
             else { #expect(q.level == 6 && p.accuracy < 0.999) }   // the last level trains on below the stop
