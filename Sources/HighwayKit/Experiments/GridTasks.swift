@@ -157,9 +157,9 @@ public struct GridTrainOptions: Codable, Sendable {
     /// `stopAt` (or `target`). Lower than `stopAt`, levels pass once the new digits are learned
     /// instead of waiting for the last percent of polish, which only the last level needs.
     public var advanceAt: Double? = nil
-    /// Halve the learning rate after this many evaluations in a row without a better accuracy at
-    /// the current level (0: never); a new curriculum level restores it. Adam's steps at a fixed
-    /// rate keep an accuracy near 99% swinging by a few percent; smaller steps settle it.
+    /// Halve the learning rate after this many evaluations in a row without a better accuracy
+    /// (0: never); with a curriculum, at its last level only. Adam's steps at a fixed rate keep an
+    /// accuracy near 99% swinging by a few percent; smaller steps settle it.
     public var plateau = 0
     /// Evaluate every this many steps, on `evalExamples` fresh examples.
     public var evalEvery = 100
@@ -307,12 +307,14 @@ enum GridTrainer {
                             largestSolvedLevel = c.level
                             c.advance()
                             evalSet = drawEvalSet()
-                            best = -1; sinceBest = 0; optimizer.learningRate = o.learningRate
+                            best = -1; sinceBest = 0
                         }
                     } else if acc >= o.stopAt ?? o.target {
                         stopped = true
                     }
-                    if curve.last!.level == stream.curriculum?.level {
+                    // the plateau schedule polishes the last level only: on a lower one, a long search at
+                    // chance for the new digits would halve the rate away before they are found
+                    if stream.curriculum?.isLast ?? true, curve.last!.level == stream.curriculum?.level {
                         if acc > best { best = acc; sinceBest = 0 } else { sinceBest += 1 }
                         if o.plateau > 0 && sinceBest >= o.plateau { optimizer.learningRate /= 2; sinceBest = 0 }
                     }
