@@ -97,7 +97,7 @@ final class ModelProgress {
             bar = LoopProgress(total: total, label: model)
             current = model
         }
-        bar?.update(completed: step, note: note)
+        bar?.update(completed: step, total: total, note: note)
     }
     func finish() { bar?.finish() }
 }

@@ -212,7 +212,8 @@ final class Curriculum {
 }
 
 enum GridTrainer {
-    /// Trains `net` on `stream` and writes the run directory; `progress(step, maxSteps, note)`.
+    /// Trains `net` on `stream` and writes the run directory; `progress(step, steps, note)`, where
+    /// `steps` is the number it will reach (`maxSamples`, or fewer where `maxSeconds` ends it first).
     static func run(task: String, kind: GridTaskModel, net: TaskNet, stream: TaskStream, options o: GridTrainOptions,
                     config: [String: Any], directory: URL, extra: ((TaskNet, Tape) throws -> (numbers: [String: Double], text: String?))? = nil,
                     progress: (Int, Int, String) -> Void) throws -> (GridTaskSummary, [GridCurvePoint]) {
@@ -297,7 +298,9 @@ enum GridTrainer {
                                                 trainLoss: lossSum / Double(max(lossCount, 1)), accuracy: acc, level: level,
                                                 learningRate: o.plateau > 0 ? Double(optimizer.learningRate) : nil))
                     lossSum = 0; lossCount = 0
-                    progress(step, maxSteps, (level.map { "level \($0), " } ?? "")
+                    // the steps this run will get to: all of them, or as many as the time budget allows at this pace
+                    let reachable = min(maxSteps, max(step, Int(Double(step) / max(curve.last!.seconds, 1e-9) * o.maxSeconds)))
+                    progress(step, reachable, (level.map { "level \($0), " } ?? "")
                              + String(format: "loss %.4f, accuracy %.2f%%, %.0f of %.0f s", curve.last!.trainLoss, acc * 100,
                                       curve.last!.seconds, o.maxSeconds)
                              + (o.plateau > 0 ? ", lr \(optimizer.learningRate)" : ""))

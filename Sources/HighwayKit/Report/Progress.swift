@@ -234,7 +234,9 @@ public final class ProgressReporter {
 /// Without a terminal it prints a line at most every 10 seconds, and one when finished.
 /// (Not named `Progress`: that would clash with Foundation's `Progress` in every file importing both.)
 public final class LoopProgress {
-    public let total: Int
+    /// Steps in all; `update(completed:total:note:)` may revise it (a loop that also stops at a
+    /// time budget passes the steps it will get to at its present pace).
+    public private(set) var total: Int
     public let label: String
     public let quiet: Bool
 
@@ -271,8 +273,9 @@ public final class LoopProgress {
         update(completed: completed + count, note: note)
     }
 
-    /// Sets the number of completed steps.
-    public func update(completed newValue: Int, note: String? = nil) {
+    /// Sets the number of completed steps (and, when given, the total).
+    public func update(completed newValue: Int, total newTotal: Int? = nil, note: String? = nil) {
+        if let newTotal { total = max(newTotal, 0) }
         completed = min(max(newValue, 0), max(total, newValue))
         guard !quiet, !finished else { return }
         let now = monotonicSeconds()
