@@ -502,4 +502,14 @@ struct ReportTests {
         #expect(formatDuration(125) == "2m 05s")
         #expect(progressBar(0.5, width: 10) == "[=====>    ]")
     }
+
+    @Test func loopProgressTakesARevisedTotal() {
+        final class Box { var text = "" }
+        let box = Box()
+        let loop = LoopProgress(total: 1000, label: "grid", interactive: true) { box.text += $0 }
+        loop.update(completed: 100, total: 400, note: "level 2")
+        #expect(loop.total == 400 && box.text.contains("grid \(progressBar(0.25)) 100/400  level 2  ETA"))
+        loop.finish()
+        #expect(box.text.hasSuffix("grid: 100/400 done in 0s\n"))
+    }
 }
