@@ -158,8 +158,9 @@ public struct GridTrainOptions: Codable, Sendable {
     /// instead of waiting for the last percent of polish, which only the last level needs.
     public var advanceAt: Double? = nil
     /// Halve the learning rate after this many evaluations in a row without a better accuracy
-    /// (0: never); with a curriculum, at its last level only. Adam's steps at a fixed rate keep an
-    /// accuracy near 99% swinging by a few percent; smaller steps settle it.
+    /// (0: never); with a curriculum, at its last level only, and with `advanceAt`, once an
+    /// evaluation there reached it. Adam's steps at a fixed rate keep an accuracy near 99% swinging
+    /// by a few percent; smaller steps settle it.
     public var plateau = 0
     /// Evaluate every this many steps, on `evalExamples` fresh examples.
     public var evalEvery = 100
@@ -315,10 +316,10 @@ enum GridTrainer {
                     } else if acc >= o.stopAt ?? o.target {
                         stopped = true
                     }
-                    // the plateau schedule polishes the last level only: on a lower one, a long search at
-                    // chance for the new digits would halve the rate away before they are found
+                    // the plateau schedule polishes the last level once it is learned (best ≥ advanceAt):
+                    // during a search at chance for new digits it would halve the rate away first
                     if stream.curriculum?.isLast ?? true, curve.last!.level == stream.curriculum?.level {
-                        if acc > best { best = acc; sinceBest = 0 } else { sinceBest += 1 }
+                        if acc > best { best = acc; sinceBest = 0 } else if best >= o.advanceAt ?? 0 { sinceBest += 1 }
                         if o.plateau > 0 && sinceBest >= o.plateau { optimizer.learningRate /= 2; sinceBest = 0 }
                     }
                     try save(stopped: stopped)
