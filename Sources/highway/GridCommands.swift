@@ -16,7 +16,7 @@ struct GridTrainArguments: ParsableArguments {
     var stopAt: Double?
     @Option(help: "Move a --curriculum to its next level once an evaluation reaches this accuracy (default: --stop-at); only the last level must reach --stop-at.")
     var advanceAt: Double?
-    @Option(help: "Halve the learning rate after this many evaluations in a row without a better accuracy (0: never); with a --curriculum, at its last level only, once an evaluation there reached --advance-at.")
+    @Option(help: "Halve the learning rate after this many evaluations in a row without a better accuracy (0: never); with a --curriculum, at its last level only, once an evaluation there reached --advance-at; at most ten times.")
     var plateau = 0
     @Option(help: "Evaluate every this many steps.") var evalEvery = 100
     @Option(help: "Fresh examples per evaluation during training.") var evalExamples = 1000

@@ -97,7 +97,7 @@ struct GridTaskTests {
         for p in curve {
             if p.level != 6 { #expect(p.learningRate == Double(Float(0.01)), "\(p)"); continue }
             #expect(p.learningRate == Double(rate), "\(p)")
-            if p.accuracy > best { best = p.accuracy } else if best >= 0.6 { rate /= 2 }
+            if p.accuracy > best { best = p.accuracy } else if best >= 0.6 { rate = max(rate / 2, 0.01 / 1024) }
         }
         #expect(curve.filter { $0.level == 6 }.count > 2 && rate < 0.01, "the last level was not reached, or never polished")
         for (p, q) in zip(curve, curve.dropFirst()) {
@@ -126,7 +126,7 @@ struct GridTaskTests {
         for p in curve {
             #expect(p.learningRate == Double(rate), "\(p)")
             if p.accuracy > best { best = p.accuracy; since = 0 } else { since += 1 }
-            if since >= 2 { rate /= 2; since = 0 }
+            if since >= 2 { rate = max(rate / 2, 0.001 / 1024); since = 0 }
         }
         #expect(rate < 0.001, "12-bit parity at chance for 12 evaluations must have plateaued")
         let csv = try String(contentsOf: dir.appendingPathComponent("curve.csv"), encoding: .utf8)

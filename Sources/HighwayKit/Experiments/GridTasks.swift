@@ -159,8 +159,8 @@ public struct GridTrainOptions: Codable, Sendable {
     public var advanceAt: Double? = nil
     /// Halve the learning rate after this many evaluations in a row without a better accuracy
     /// (0: never); with a curriculum, at its last level only, and with `advanceAt`, once an
-    /// evaluation there reached it. Adam's steps at a fixed rate keep an accuracy near 99% swinging
-    /// by a few percent; smaller steps settle it.
+    /// evaluation there reached it; never below 1/1024 of `learningRate`. Adam's steps at a fixed
+    /// rate keep an accuracy near 99% swinging by a few percent; smaller steps settle it.
     public var plateau = 0
     /// Evaluate every this many steps, on `evalExamples` fresh examples.
     public var evalEvery = 100
@@ -320,7 +320,9 @@ enum GridTrainer {
                     // during a search at chance for new digits it would halve the rate away first
                     if stream.curriculum?.isLast ?? true, curve.last!.level == stream.curriculum?.level {
                         if acc > best { best = acc; sinceBest = 0 } else if best >= o.advanceAt ?? 0 { sinceBest += 1 }
-                        if o.plateau > 0 && sinceBest >= o.plateau { optimizer.learningRate /= 2; sinceBest = 0 }
+                        if o.plateau > 0 && sinceBest >= o.plateau {   // at most ten halvings: below that it barely moves
+                            optimizer.learningRate = max(optimizer.learningRate / 2, o.learningRate / 1024); sinceBest = 0
+                        }
                     }
                     try save(stopped: stopped)
                     if stopped { break }
