@@ -18,7 +18,8 @@ quiet() { local dir=$1; shift; (cd "$dir" && "$@") > "$work/out.log" 2>&1 || { c
 quiet "$work" "$bin" "${args[@]}" --threads 1 --out whole
 set -m   # background jobs keep SIGINT (bash ignores it in them otherwise)
 (cd "$work" && exec "$bin" "${args[@]}" --threads 1 --out cut > "$work/cut.log" 2>&1) & pid=$!
-sleep 2
+# interrupt once the first model is training (its first evaluation wrote curve.csv)
+for _ in $(seq 200); do [ -f "$work/cut/tied/curve.csv" ] && break; sleep 0.05; done
 kill -INT "$pid"
 status=0; wait "$pid" || status=$?
 [ "$status" = 1 ] || { echo "grid-resume: the interrupted run exited $status, expected 1:" >&2; cat "$work/cut.log" >&2; exit 1; }

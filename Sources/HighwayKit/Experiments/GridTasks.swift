@@ -428,10 +428,12 @@ enum GridTrainer {
         throws -> [GridTaskSummary] {
         try checkWritableDirectory(directory, create: true)
         var summaries: [GridTaskSummary] = [], curves: [(String, [GridCurvePoint])] = []
-        for (_, body) in runs {
-            let (s, c) = try body()
-            summaries.append(s)
-            curves.append((s.model, c))
+        try withInterruptHandler {   // one handler across the models (see withInterruptHandler)
+            for (_, body) in runs {
+                let (s, c) = try body()
+                summaries.append(s)
+                curves.append((s.model, c))
+            }
         }
         if runs.count > 1 {
             try curveFigure(title: title, curves: curves).write(to: directory.appendingPathComponent("comparison"))

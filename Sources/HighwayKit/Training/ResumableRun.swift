@@ -8,13 +8,24 @@ import HighwayNN
 import HighwayTensor
 
 /// Runs `body` with a SIGINT handler that sets `interruptRequested` (the loop checks it between
-/// steps, saves, and throws), then puts the previous handler back.
+/// steps, saves, and throws), then puts the previous handler back. Nested calls keep the outer
+/// handler and its request: a task of several models holds it across them, so a Ctrl-C between
+/// two models' loops (during a final measurement) stops the next one instead of killing the process.
 func withInterruptHandler<T>(_ body: () throws -> T) rethrows -> T {
+    guard interruptHandlerDepth == 0 else {
+        interruptHandlerDepth += 1
+        defer { interruptHandlerDepth -= 1 }
+        return try body()
+    }
     let previous = signal(SIGINT) { _ in interruptRequested = 1 }
-    defer { signal(SIGINT, previous) }
     interruptRequested = 0
+    interruptHandlerDepth = 1
+    defer { interruptHandlerDepth = 0; signal(SIGINT, previous) }
     return try body()
 }
+
+/// How many `withInterruptHandler` calls are running (on the one thread that trains).
+nonisolated(unsafe) private var interruptHandlerDepth = 0
 
 extension SeededGenerator {
     /// ``state`` as hexadecimal words joined by commas: JSON numbers lose the bits above 2⁵³.
