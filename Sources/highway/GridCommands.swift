@@ -145,42 +145,35 @@ func gridRunDirectory(out: String?, resume: String?, fallback: String, command: 
 /// working directory they are relative to, so that `--resume DIR` alone can give them again.
 struct GridRunArguments: Codable {
     static let file = "arguments.json"
+    static let commands: Set = ["parity", "addition", "memorize", "charlm"]
     var command: String
     var arguments: [String]
     var workingDirectory: String
 }
 
-/// The arguments after `command` on this process's command line.
-func commandLineArguments(after command: String) -> [String] {
-    let argv = CommandLine.arguments
-    guard let i = argv.firstIndex(of: command) else { return [] }
-    return Array(argv[(i + 1)...])
-}
-
-/// `args` split into the run's options and the machine's (--threads, --kernels); --out and
-/// --resume, which name the directory, in neither.
-func splitArguments(_ args: [String]) -> (run: [String], machine: [String]) {
-    var run: [String] = [], machine: [String] = [], i = 0
-    func named(_ a: String, _ options: [String]) -> (String, inline: Bool)? {
-        for o in options where a == o || a.hasPrefix(o + "=") { return (o, a != o) }
-        return nil
-    }
+/// A task command's arguments (after its name) split into the run's options, the machine's
+/// (--threads, --kernels) and the --resume directory; --out, which names the directory, in none.
+func splitArguments(_ args: [String]) -> (run: [String], machine: [String], resume: String?) {
+    var run: [String] = [], machine: [String] = [], resume: String?, i = 0
     while i < args.count {
         let a = args[i]
-        if let (_, inline) = named(a, ["--out", "--resume"]) { i += inline ? 1 : 2; continue }
-        if let (_, inline) = named(a, ["--threads", "--kernels"]) {
-            machine += inline ? [a] : Array(args[i..<min(i + 2, args.count)])
-            i += inline ? 1 : 2
-            continue
+        // "--name value" or "--name=value"
+        let (name, inline) = a.firstIndex(of: "=").map { (String(a[..<$0]), String?(String(a[a.index(after: $0)...]))) } ?? (a, nil)
+        let width = inline == nil ? 2 : 1
+        switch name {
+        case "--out": break
+        case "--resume": resume = inline ?? (i + 1 < args.count ? args[i + 1] : nil)
+        case "--threads", "--kernels": machine += args[i..<min(i + width, args.count)]
+        default: run.append(a); i += 1; continue
         }
-        run.append(a)
-        i += 1
+        i += width
     }
-    return (run, machine)
+    return (run, machine, resume)
 }
 
+/// Saves a fresh run's options (this process's arguments after the command's name) in `directory`.
 func saveRunArguments(command: String, directory: String) throws {
-    let saved = GridRunArguments(command: command, arguments: splitArguments(commandLineArguments(after: command)).run,
+    let saved = GridRunArguments(command: command, arguments: splitArguments(Array(CommandLine.arguments.dropFirst(2))).run,
                                  workingDirectory: FileManager.default.currentDirectoryPath)
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -188,16 +181,13 @@ func saveRunArguments(command: String, directory: String) throws {
     try encoder.encode(saved).write(to: URL(fileURLWithPath: directory).appendingPathComponent(GridRunArguments.file), options: .atomic)
 }
 
-/// Set while a replayed command runs, so it does not replay again.
-nonisolated(unsafe) var replayingRunArguments = false
-
-/// When the command line is `--resume DIR` with at most --threads/--kernels, parses the run's own
-/// saved options (in the run's working directory) as `C` and returns it; nil otherwise, when the
-/// options given are used (and checked against the run's).
-func replayedCommand<C: ParsableCommand>(_ type: C.Type, command: String, resume: String?) throws -> C? {
-    guard let resume, !replayingRunArguments else { return nil }
-    let (run, machine) = splitArguments(commandLineArguments(after: command))
-    guard run.isEmpty else { return nil }
+/// The command line to parse: `args` itself, or — for a task command given only `--resume DIR`
+/// (and --threads/--kernels) — the run's saved options with them, in the run's working directory.
+/// Other options given with --resume are used as they are (and checked against the run's).
+func replayingRunArguments(_ args: [String]) throws -> [String] {
+    guard let command = args.first, GridRunArguments.commands.contains(command) else { return args }
+    let (run, machine, resume) = splitArguments(Array(args.dropFirst()))
+    guard let resume, run.isEmpty else { return args }
     let url = URL(fileURLWithPath: resume).appendingPathComponent(GridRunArguments.file)
     guard let bytes = FileManager.default.contents(atPath: url.path) else {
         throw ValidationError("\(url.path) not found (the run predates it): give the run's own options with --resume \(resume).")
@@ -209,12 +199,7 @@ func replayedCommand<C: ParsableCommand>(_ type: C.Type, command: String, resume
     guard FileManager.default.changeCurrentDirectoryPath(saved.workingDirectory) else {
         throw ValidationError("\(url.path): the run's working directory \(saved.workingDirectory) is gone; give the run's own options with --resume \(resume).")
     }
-    replayingRunArguments = true
-    do {
-        return try C.parse(saved.arguments + ["--resume", directory] + machine)
-    } catch {
-        throw ValidationError("\(url.path): the saved options \(saved.arguments.joined(separator: " ")) do not parse: \(C.message(for: error))")
-    }
+    return [command] + saved.arguments + ["--resume", directory] + machine
 }
 
 /// An interrupted task run: how to continue it.
@@ -307,7 +292,6 @@ struct ParityCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let replay = try replayedCommand(Self.self, command: "parity", resume: train.resume) { return try replay.run() }
         try runtime.apply()
         let dir = try gridRunDirectory(out: output, resume: train.resume, fallback: sweep ? "runs/parity-sweep" : "runs/parity-\(bits)",
                                            command: "parity", isTask: { $0.hasSuffix("-bit parity") },
@@ -385,7 +369,6 @@ struct AdditionCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let replay = try replayedCommand(Self.self, command: "addition", resume: train.resume) { return try replay.run() }
         try runtime.apply()
         let dir = try gridRunDirectory(out: models.output, resume: train.resume, fallback: "runs/addition-\(digits)", command: "addition",
                                            isTask: { $0.hasSuffix("-digit addition") }, singleModel: try models.modelCount() == 1)
@@ -425,7 +408,6 @@ struct MemorizeCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let replay = try replayedCommand(Self.self, command: "memorize", resume: train.resume) { return try replay.run() }
         try runtime.apply()
         let dir = try gridRunDirectory(out: models.output, resume: train.resume, fallback: "runs/memorize-\(length)", command: "memorize",
                                            isTask: { $0.hasPrefix("memorize ") }, singleModel: try models.modelCount() == 1)
@@ -472,7 +454,6 @@ struct CharLMCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let replay = try replayedCommand(Self.self, command: "charlm", resume: train.resume) { return try replay.run() }
         try runtime.apply()
         let dir = try gridRunDirectory(out: output, resume: train.resume, fallback: "runs/charlm", command: "charlm", isTask: { $0.hasPrefix("charlm ") },
                                            singleModel: try parseModels(model, allowed: [.grid, .stacked], option: "--model").count == 1)

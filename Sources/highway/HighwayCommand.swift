@@ -46,7 +46,7 @@ struct HighwayCommand: ParsableCommand {
     /// while running (a missing or broken file, a diverging run), with the message of the error.
     static func main() {
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(try replayingRunArguments(Array(CommandLine.arguments.dropFirst())))
             try command.run()
         } catch {
             if exitCode(for: error) == .validationFailure {

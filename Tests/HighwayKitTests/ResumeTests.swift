@@ -129,6 +129,29 @@ struct ResumeTests {
         return "\(summary["accuracy"]!) \(summary["steps"]!) \(summary["samples_seen"]!) \(summary["model"]!) | " + points.joined(separator: "; ")
     }
 
+    /// Expects the model directories `a` and `b` to hold the same run: summary, curve and tensors.
+    static func expectSameRun(_ a: URL, _ b: URL, _ label: String = "") throws {
+        #expect(try Self.gridResult(b) == Self.gridResult(a), "\(label)")
+        #expect(try Self.tensorBits(b.appendingPathComponent("checkpoint.safetensors"))
+            == Self.tensorBits(a.appendingPathComponent("checkpoint.safetensors")), "\(label)")
+    }
+
+    /// Runs the one-model `task("whole")`, then `task("stopped")` interrupted after the step
+    /// `stopAfter` picks from the whole run's curve and resumed; expects the two identical.
+    static func interruptedMatchesWhole(_ root: URL, _ task: (String) -> ParityTask,
+                                        stopAfter: ([GridCurvePoint]) throws -> Int) throws -> (whole: GridTaskSummary, resumed: GridTaskSummary) {
+        let whole = try task("whole").run()[0]
+        let curve = try JSONDecoder().decode([GridCurvePoint].self, from: Data(contentsOf: root.appendingPathComponent("whole/curve.json")))
+        var t = task("stopped")
+        t.options.interruptAfterStep = [whole.kind: try stopAfter(curve)]
+        #expect(throws: GridTaskError.self) { try t.run() }
+        t.options.resume = true
+        t.options.interruptAfterStep = [:]
+        let resumed = try t.run()[0]
+        try expectSameRun(root.appendingPathComponent("whole"), root.appendingPathComponent("stopped"))
+        return (whole, resumed)
+    }
+
     @Test("parity: interrupted in each model in turn, resumed, ends bit-identical; a finished model is skipped")
     func parityResume() throws {
         let root = try Self.temporaryDirectory("parity")
@@ -154,10 +177,7 @@ struct ResumeTests {
         // tied had finished: skipped, its summary (with its own seconds) untouched
         #expect(try Data(contentsOf: root.appendingPathComponent("stopped/tied/summary.json")) == tiedSummary)
         for m in ["tied", "feedforward"] {
-            let a = root.appendingPathComponent("whole/\(m)"), b = root.appendingPathComponent("stopped/\(m)")
-            #expect(try Self.gridResult(b) == Self.gridResult(a), "\(m)")
-            #expect(try Self.tensorBits(b.appendingPathComponent("checkpoint.safetensors"))
-                == Self.tensorBits(a.appendingPathComponent("checkpoint.safetensors")), "\(m)")
+            try Self.expectSameRun(root.appendingPathComponent("whole/\(m)"), root.appendingPathComponent("stopped/\(m)"), m)
         }
     }
 
@@ -173,22 +193,11 @@ struct ResumeTests {
             t.options.maxSamples = 800; t.options.learningRate = 0.01; t.options.target = 0.9
             return t
         }
-        let whole = try task("whole").run()[0]
-        let curve = try JSONDecoder().decode([GridCurvePoint].self,
-                                             from: Data(contentsOf: root.appendingPathComponent("whole/curve.json")))
         // stop a few steps after the first level change, so the resumed run must restore the level
-        let firstChange = try #require(zip(curve, curve.dropFirst()).first { $0.level != $1.level }?.1.step)
-        var t = task("stopped")
-        t.options.interruptAfterStep = ["tied": firstChange + 2]
-        #expect(throws: GridTaskError.self) { try t.run() }
-        t.options.resume = true
-        t.options.interruptAfterStep = [:]
-        let resumed = try t.run()[0]
+        let (whole, resumed) = try Self.interruptedMatchesWhole(root, task) { curve in
+            try #require(zip(curve, curve.dropFirst()).first { $0.level != $1.level }?.1.step) + 2
+        }
         #expect(resumed.largestSolvedLevel == whole.largestSolvedLevel)
-        let a = root.appendingPathComponent("whole"), b = root.appendingPathComponent("stopped")
-        #expect(try Self.gridResult(b) == Self.gridResult(a))
-        #expect(try Self.tensorBits(b.appendingPathComponent("checkpoint.safetensors"))
-            == Self.tensorBits(a.appendingPathComponent("checkpoint.safetensors")))
     }
 
     @Test("a plateau schedule interrupted after it halved the learning rate resumes at that rate, bit-identical")
@@ -202,19 +211,10 @@ struct ResumeTests {
             t.options.maxSamples = 8 * 4 * 12; t.options.plateau = 2
             return t
         }
-        _ = try task("whole").run()
-        let curve = try JSONDecoder().decode([GridCurvePoint].self, from: Data(contentsOf: root.appendingPathComponent("whole/curve.json")))
-        let firstHalved = try #require(curve.first { ($0.learningRate ?? 1) < 0.001 }?.step)
-        var t = task("stopped")
-        t.options.interruptAfterStep = ["feedforward": firstHalved + 1]
-        #expect(throws: GridTaskError.self) { try t.run() }
-        t.options.resume = true
-        t.options.interruptAfterStep = [:]
-        _ = try t.run()
-        let a = root.appendingPathComponent("whole"), b = root.appendingPathComponent("stopped")
-        #expect(try Self.gridResult(b) == Self.gridResult(a))
-        #expect(try Self.tensorBits(b.appendingPathComponent("checkpoint.safetensors"))
-            == Self.tensorBits(a.appendingPathComponent("checkpoint.safetensors")))
+        // stop just after the first halving, so the resumed run must restore the rate
+        _ = try Self.interruptedMatchesWhole(root, task) { curve in
+            try #require(curve.first { ($0.learningRate ?? 1) < 0.001 }?.step) + 1
+        }
     }
 
     @Test("addition: interrupted twice, resumed, ends bit-identical")
@@ -236,10 +236,7 @@ struct ResumeTests {
         #expect(throws: GridTaskError.self) { try t.run() }
         t.options.interruptAfterStep = [:]
         _ = try t.run()
-        let a = root.appendingPathComponent("whole"), b = root.appendingPathComponent("stopped")
-        #expect(try Self.gridResult(b) == Self.gridResult(a))
-        #expect(try Self.tensorBits(b.appendingPathComponent("checkpoint.safetensors"))
-            == Self.tensorBits(a.appendingPathComponent("checkpoint.safetensors")))
+        try Self.expectSameRun(root.appendingPathComponent("whole"), root.appendingPathComponent("stopped"))
     }
 
     @Test("Grid tasks: a truncated checkpoint is refused by name, other settings by the setting")

@@ -88,12 +88,15 @@ struct GridCheckpoint {
     func finished() throws -> (GridTaskSummary, [GridCurvePoint])? {
         let summaryURL = directory.appendingPathComponent("summary.json"), curveURL = directory.appendingPathComponent("curve.json")
         guard FileManager.default.fileExists(atPath: summaryURL.path) else { return nil }
-        func read<T: Decodable>(_ url: URL, as: T.Type) throws -> T {
-            do { return try ResumeCheckpoint.decoder.decode(T.self, from: Data(contentsOf: url)) } catch {
-                throw ResumeError(path: url.path, reason: "cannot read it back (\(error))")
-            }
+        return (try Self.read(summaryURL, as: GridTaskSummary.self), try Self.read(curveURL, as: [GridCurvePoint].self))
+    }
+
+    /// A JSON file a run wrote (summary.json, curve.json), decoded.
+    /// - Throws: ``ResumeError`` naming the file when it cannot be read or decoded.
+    static func read<T: Decodable>(_ url: URL, as: T.Type) throws -> T {
+        do { return try ResumeCheckpoint.decoder.decode(T.self, from: Data(contentsOf: url)) } catch {
+            throw ResumeError(path: url.path, reason: "cannot read it back (\(error))")
         }
-        return (try read(summaryURL, as: GridTaskSummary.self), try read(curveURL, as: [GridCurvePoint].self))
     }
 
     /// `config` as written to and read back from JSON (Floats widened, numbers as JSON keeps them).

@@ -447,27 +447,27 @@ enum GridTrainer {
 /// equal wall time) compared in one figure, as one multi-model run writes `comparison.*`.
 public enum GridRunComparison {
     /// Reads each model directory's `summary.json` and `curve.json` and writes `output`.svg/.png.
-    /// - Throws: ``GridTaskError/notARun(path:reason:)`` for a directory without both files or
-    ///   with files that do not decode.
+    /// - Throws: ``GridTaskError/notARun(path:reason:)`` for a directory that is not one finished
+    ///   model's, or whose files do not decode.
     public static func write(runs directories: [URL], title: String? = nil, to output: URL) throws -> [GridTaskSummary] {
         var summaries: [GridTaskSummary] = [], curves: [(String, [GridCurvePoint])] = []
-        for dir in directories {
-            func read<T: Decodable>(_ name: String, as: T.Type) throws -> T {
-                let url = dir.appendingPathComponent(name)
-                guard let bytes = FileManager.default.contents(atPath: url.path) else {
-                    throw GridTaskError.notARun(path: dir.path, reason: "no \(name) (not a finished model directory of a Grid LSTM task run)")
-                }
-                do { return try ResumeCheckpoint.decoder.decode(T.self, from: bytes) } catch {
-                    throw GridTaskError.notARun(path: url.path, reason: "cannot read it (\(error))")
-                }
+        func read<T: Decodable>(_ url: URL, as type: T.Type) throws -> T {
+            do { return try GridCheckpoint.read(url, as: type) } catch let e as ResumeError {
+                throw GridTaskError.notARun(path: e.path, reason: e.reason)
             }
-            if let several = try? read("summary.json", as: [GridTaskSummary].self) {
+        }
+        for dir in directories {
+            let summaryURL = dir.appendingPathComponent("summary.json")
+            guard FileManager.default.fileExists(atPath: summaryURL.path) else {
+                throw GridTaskError.notARun(path: dir.path, reason: "no summary.json (not a finished model directory of a Grid LSTM task run)")
+            }
+            if let several = try? GridCheckpoint.read(summaryURL, as: [GridTaskSummary].self) {
                 throw GridTaskError.notARun(path: dir.path, reason: "a run of several models (\(several.map(\.kind).joined(separator: ", "))): "
                                             + "give its model directories, e.g. \(dir.appendingPathComponent(several.first?.kind ?? "MODEL").path)")
             }
-            let summary = try read("summary.json", as: GridTaskSummary.self)
+            let summary = try read(summaryURL, as: GridTaskSummary.self)
             summaries.append(summary)
-            curves.append((summary.model, try read("curve.json", as: [GridCurvePoint].self)))
+            curves.append((summary.model, try read(dir.appendingPathComponent("curve.json"), as: [GridCurvePoint].self)))
         }
         let tasks = Set(summaries.map(\.task)).sorted()
         try GridTrainer.curveFigure(title: title ?? "\(tasks.joined(separator: ", ")): \(summaries.map(\.kind).joined(separator: " vs "))",
