@@ -2,7 +2,8 @@
 # Interrupts a two-model `highway parity` run with Ctrl-C (SIGINT) and continues it with
 # `--resume DIR` alone, from another working directory: the run's own options come from
 # DIR/arguments.json. The finished run must equal an uninterrupted one: every model's weights and
-# Adam state bit for bit, its summary but for the seconds.
+# Adam state bit for bit, its summary but for the seconds. Then `--resume DIR --max-samples N`
+# alone must train both finished models on to N and keep N in arguments.json.
 #
 # Usage: Scripts/grid-resume.sh        HIGHWAY_BIN: the tool to test (default .build/release/highway)
 set -euo pipefail
@@ -38,4 +39,15 @@ for model in ["tied", "feedforward"]:
     if a != b or sa != sb:
         sys.exit(f"grid-resume: {model} differs from the uninterrupted run: tensors {'same' if a == b else 'differ'}, summaries {sa} vs {sb}")
     print(f"grid-resume: {model}: identical: {len(a)} tensors, same summary (accuracy {sa['accuracy']:.4f})")
+PY
+# a larger budget with --resume alone trains both finished models on, and arguments.json keeps it
+quiet / "$bin" parity --resume "$work/cut" --max-samples 96000 --threads 1
+python3 - "$work" <<'PY'
+import json, sys
+work = sys.argv[1]
+args = json.load(open(f"{work}/cut/arguments.json"))["arguments"]
+seen = {m: json.load(open(f"{work}/cut/{m}/summary.json"))["samples_seen"] for m in ["tied", "feedforward"]}
+if args[args.index("--max-samples") + 1] != "96000" or args.count("--max-samples") != 1 or set(seen.values()) != {96000}:
+    sys.exit(f"grid-resume: extending the budget: arguments {args}, samples seen {seen}")
+print(f"grid-resume: budget extended to 96000 samples: {seen}")
 PY

@@ -25,7 +25,14 @@ struct GridTrainArguments: ParsableArguments {
     @Option(help: "Random seed.") var seed: UInt64 = 1
     @Option(help: "Continue the run in this directory (its --out): unfinished models go on from their checkpoints, finished ones are kept; give the run's own options.") var resume: String?
 
+    @Option(help: "With --resume: go on at this Adam learning rate (its moments kept), e.g. lower after a divergence; curve.csv's learning_rate column shows the change.")
+    var resumeLr: Float?
+
     func validate() throws {
+        if let resumeLr {
+            if resume == nil { throw ValidationError("--resume-lr sets the rate a resumed run goes on at; it needs --resume RUN_DIR.") }
+            if !(resumeLr > 0 && resumeLr.isFinite) { throw ValidationError("--resume-lr must be a positive number, got \(resumeLr).") }
+        }
         if batch < 1 { throw ValidationError("--batch-size must be at least 1, got \(batch).") }
         if !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be a positive number, got \(lr).") }
         if maxSamples < 1 { throw ValidationError("--max-samples must be at least 1, got \(maxSamples).") }
@@ -51,7 +58,7 @@ struct GridTrainArguments: ParsableArguments {
         o.batchSize = batch; o.learningRate = lr; o.maxSamples = maxSamples; o.maxSeconds = minutes * 60
         o.target = target; o.stopAt = stopAt; o.advanceAt = advanceAt; o.plateau = plateau; o.evalEvery = evalEvery; o.evalExamples = evalExamples; o.finalExamples = finalExamples
         o.clip = clip; o.seed = seed
-        o.resume = resume != nil
+        o.resume = resume != nil; o.resumeLearningRate = resumeLr
         return o
     }
 }
@@ -62,7 +69,9 @@ let gridResumeHelp = """
     evaluation; Ctrl-C saves it at the next step and stops. --resume RUN_DIR continues the \
     unfinished models with the run's own options (saved in RUN_DIR/arguments.json; options given \
     with it must be the run's) and keeps the finished ones, ending as an uninterrupted run with \
-    the same seed and threads would (unless --minutes cut a run short).
+    the same seed and threads would (unless --minutes cut a run short). --resume RUN_DIR with a \
+    larger --minutes or --max-samples trains longer: models their old budget stopped short of \
+    the target go on, finished ones included.
     """
 
 /// Parses `--curriculum START[:STEP]` (STEP defaults to 4) for a task whose hardest level is `last`
@@ -94,7 +103,7 @@ final class ModelProgress {
     func update(_ model: String, _ step: Int, _ total: Int, _ note: String) {
         if model != current {
             bar?.finish()
-            bar = LoopProgress(total: total, label: model)
+            bar = LoopProgress(total: total, label: model, completed: step)   // a resumed model starts part-way
             current = model
         }
         bar?.update(completed: step, total: total, note: note)
@@ -141,20 +150,29 @@ func gridRunDirectory(out: String?, resume: String?, fallback: String, command: 
 
 // ---- `--resume DIR` alone: the run's own options, replayed ----
 
-/// A fresh run's options as given (without --out and the machine's --threads/--kernels) and the
-/// working directory they are relative to, so that `--resume DIR` alone can give them again.
+/// A fresh run's options as given (without --out and the invocation's own options: --threads,
+/// --kernels, --resume-lr) and the working directory they are relative to, so that `--resume DIR` alone can give them again.
 struct GridRunArguments: Codable {
     static let file = "arguments.json"
     static let commands: Set = ["parity", "addition", "memorize", "charlm"]
+    /// The options `--resume DIR` may change: how long the run trains, not what.
+    static let budgetOptions: Set = ["--minutes", "--max-samples"]
     var command: String
     var arguments: [String]
     var workingDirectory: String
+
+    func write(to url: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try encoder.encode(self).write(to: url, options: .atomic)
+    }
 }
 
-/// A task command's arguments (after its name) split into the run's options, the machine's
-/// (--threads, --kernels) and the --resume directory; --out, which names the directory, in none.
-func splitArguments(_ args: [String]) -> (run: [String], machine: [String], resume: String?) {
-    var run: [String] = [], machine: [String] = [], resume: String?, i = 0
+/// A task command's arguments (after its name) split into the run's options, the ones for this
+/// invocation only (--threads, --kernels, --resume-lr) and the --resume directory; --out, which
+/// names the directory, in none.
+func splitArguments(_ args: [String]) -> (run: [String], once: [String], resume: String?) {
+    var run: [String] = [], once: [String] = [], resume: String?, i = 0
     while i < args.count {
         let a = args[i]
         // "--name value" or "--name=value"
@@ -163,31 +181,32 @@ func splitArguments(_ args: [String]) -> (run: [String], machine: [String], resu
         switch name {
         case "--out": break
         case "--resume": resume = inline ?? (i + 1 < args.count ? args[i + 1] : nil)
-        case "--threads", "--kernels": machine += args[i..<min(i + width, args.count)]
+        case "--threads", "--kernels", "--resume-lr": once += args[i..<min(i + width, args.count)]
         default: run.append(a); i += 1; continue
         }
         i += width
     }
-    return (run, machine, resume)
+    return (run, once, resume)
 }
 
 /// Saves a fresh run's options (this process's arguments after the command's name) in `directory`.
 func saveRunArguments(command: String, directory: String) throws {
     let saved = GridRunArguments(command: command, arguments: splitArguments(Array(CommandLine.arguments.dropFirst(2))).run,
                                  workingDirectory: FileManager.default.currentDirectoryPath)
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    try encoder.encode(saved).write(to: URL(fileURLWithPath: directory).appendingPathComponent(GridRunArguments.file), options: .atomic)
+    try saved.write(to: URL(fileURLWithPath: directory).appendingPathComponent(GridRunArguments.file))
 }
 
 /// The command line to parse: `args` itself, or — for a task command given only `--resume DIR`
-/// (and --threads/--kernels) — the run's saved options with them, in the run's working directory.
+/// (with the invocation's own options, and budgets to change) — the run's saved options with
+/// them, in the run's working directory. `save` is set to keep changed budgets in arguments.json.
 /// Other options given with --resume are used as they are (and checked against the run's).
-func replayingRunArguments(_ args: [String]) throws -> [String] {
+func replayingRunArguments(_ args: [String], save: inout (() throws -> Void)?) throws -> [String] {
     guard let command = args.first, GridRunArguments.commands.contains(command) else { return args }
-    let (run, machine, resume) = splitArguments(Array(args.dropFirst()))
-    guard let resume, run.isEmpty else { return args }
+    let (run, once, resume) = splitArguments(Array(args.dropFirst()))
+    // only budgets given with it: the run's options with those budgets (a longer run)
+    let given = optionGroups(run)
+    guard let resume, given.allSatisfy({ GridRunArguments.budgetOptions.contains($0.name) }) else { return args }
     let url = URL(fileURLWithPath: resume).appendingPathComponent(GridRunArguments.file)
     guard let bytes = FileManager.default.contents(atPath: url.path) else {
         throw ValidationError("\(url.path) not found (the run predates it): give the run's own options with --resume \(resume).")
@@ -199,7 +218,28 @@ func replayingRunArguments(_ args: [String]) throws -> [String] {
     guard FileManager.default.changeCurrentDirectoryPath(saved.workingDirectory) else {
         throw ValidationError("\(url.path): the run's working directory \(saved.workingDirectory) is gone; give the run's own options with --resume \(resume).")
     }
-    return [command] + saved.arguments + ["--resume", directory] + machine
+    var arguments = saved.arguments
+    if !given.isEmpty {
+        let names = Set(given.map(\.name))
+        arguments = optionGroups(arguments).filter { !names.contains($0.name) }.flatMap(\.tokens) + run
+        // kept once they parse, so that a later --resume DIR alone keeps the new budget
+        let updated = GridRunArguments(command: command, arguments: arguments, workingDirectory: saved.workingDirectory)
+        save = { try updated.write(to: url) }
+    }
+    return [command] + arguments + ["--resume", directory] + once
+}
+
+/// Arguments grouped by option: "--name" with the values after it, or "--name=value".
+func optionGroups(_ args: [String]) -> [(name: String, tokens: [String])] {
+    var groups: [(name: String, tokens: [String])] = []
+    for a in args {
+        if a.hasPrefix("--") || groups.isEmpty {
+            groups.append((String(a.prefix { $0 != "=" }), [a]))
+        } else {
+            groups[groups.count - 1].tokens.append(a)
+        }
+    }
+    return groups
 }
 
 /// An interrupted task run: how to continue it.

@@ -46,7 +46,9 @@ struct HighwayCommand: ParsableCommand {
     /// while running (a missing or broken file, a diverging run), with the message of the error.
     static func main() {
         do {
-            var command = try parseAsRoot(try replayingRunArguments(Array(CommandLine.arguments.dropFirst())))
+            var saveArguments: (() throws -> Void)?
+            var command = try parseAsRoot(try replayingRunArguments(Array(CommandLine.arguments.dropFirst()), save: &saveArguments))
+            try saveArguments?()   // a resumed run's new budget, once it parsed
             try command.run()
         } catch {
             if exitCode(for: error) == .validationFailure {

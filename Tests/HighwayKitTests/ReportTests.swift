@@ -503,6 +503,20 @@ struct ReportTests {
         #expect(progressBar(0.5, width: 10) == "[=====>    ]")
     }
 
+    @Test func loopProgressPacesAResumedLoopByItsOwnSteps() throws {
+        final class Box { var text = "" }
+        let box = Box()
+        // 900 of 1000 steps done before: no ETA until this bar has done steps of its own
+        let loop = LoopProgress(total: 10000, label: "grid", completed: 900, interactive: true) { box.text += $0 }
+        loop.update(completed: 900)
+        #expect(box.text.contains("900/10000") && !box.text.contains("ETA"))
+        Thread.sleep(forTimeInterval: 0.2)
+        loop.update(completed: 950)
+        // 50 steps took ≥ 0.2 s, so the other 9050 take ≥ 36 s (at the pace of all 950: about 2 s)
+        let eta = try #require(box.text.components(separatedBy: "950/10000  ETA ").last)
+        #expect(eta.count >= 3, "ETA \(eta)")
+    }
+
     @Test func loopProgressTakesARevisedTotal() {
         final class Box { var text = "" }
         let box = Box()

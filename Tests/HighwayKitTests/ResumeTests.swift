@@ -217,6 +217,59 @@ struct ResumeTests {
         }
     }
 
+    @Test("a finished run resumed with a larger budget trains on and ends as one run with that budget; a smaller one or a reached target keeps it")
+    func budgetExtension() throws {
+        let root = try Self.temporaryDirectory("extend")
+        defer { try? FileManager.default.removeItem(at: root) }
+        func task(_ dir: String, samples: Int) -> ParityTask {
+            var t = ParityTask(outputDirectory: root.appendingPathComponent(dir))
+            t.bits = 6; t.depth = 2; t.width = 5; t.models = [.tied]
+            t.options = Self.tinyOptions()
+            t.options.maxSamples = samples
+            return t
+        }
+        _ = try task("whole", samples: 128).run()
+        var t = task("extended", samples: 64)
+        let short = try t.run()[0]
+        #expect(short.samplesSeen == 64)
+        t.options.resume = true
+        let summaryURL = root.appendingPathComponent("extended/summary.json")
+        let shortSummary = try Data(contentsOf: summaryURL)
+        t.options.maxSamples = 32                                   // smaller: finished as it was
+        #expect(try t.run()[0].samplesSeen == 64)
+        #expect(try Data(contentsOf: summaryURL) == shortSummary)
+        t.options.maxSamples = 128
+        #expect(try t.run()[0].samplesSeen == 128)
+        try Self.expectSameRun(root.appendingPathComponent("whole"), root.appendingPathComponent("extended"))
+
+        // a run that stopped at its target is done whatever the budget
+        var solved = task("solved", samples: 64)
+        solved.options.target = 0.01
+        let first = try solved.run()[0]
+        #expect(first.samplesSeen < 64)
+        solved.options.resume = true; solved.options.maxSamples = 640
+        #expect(try solved.run()[0].samplesSeen == first.samplesSeen)
+    }
+
+    @Test("resumed at another learning rate: the curve records the old rate before and the new one after")
+    func resumeLearningRate() throws {
+        let root = try Self.temporaryDirectory("resume-lr")
+        defer { try? FileManager.default.removeItem(at: root) }
+        var t = ParityTask(outputDirectory: root)
+        t.bits = 6; t.depth = 2; t.width = 5; t.models = [.tied]
+        t.options = Self.tinyOptions()
+        t.options.interruptAfterStep = ["tied": 4]
+        #expect(throws: GridTaskError.self) { try t.run() }
+        t.options.interruptAfterStep = [:]
+        t.options.resume = true; t.options.resumeLearningRate = 0.0005
+        _ = try t.run()
+        let curve = try JSONDecoder().decode([GridCurvePoint].self, from: Data(contentsOf: root.appendingPathComponent("curve.json")))
+        #expect(curve.map(\.step) == [4, 8])
+        #expect(curve.map { $0.learningRate.map(Float.init) } == [0.001, 0.0005])
+        let csv = try String(contentsOf: root.appendingPathComponent("curve.csv"), encoding: .utf8)
+        #expect(csv.hasPrefix("step,samples,seconds,train_loss,accuracy,learning_rate\n"))
+    }
+
     @Test("addition: interrupted twice, resumed, ends bit-identical")
     func additionResume() throws {
         let root = try Self.temporaryDirectory("addition")

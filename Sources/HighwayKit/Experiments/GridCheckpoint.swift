@@ -8,7 +8,9 @@
 // and a curriculum's level with its evaluation generator) and the run's settings (config.json). It is written
 // atomically at every evaluation, on SIGINT at the next step boundary, and when training stops.
 // With `options.resume`, a model whose summary.json exists is skipped (its summary and curve are
-// read back), one with a checkpoint continues from it, one with neither starts afresh.
+// read back), one with a checkpoint continues from it, one with neither starts afresh. The budgets
+// (samples, seconds) may differ from the run's: a larger one continues a model that its old budget
+// stopped, even a finished one (GridTrainer.run).
 import Foundation
 import HighwayNN
 import HighwayTensor
@@ -39,6 +41,8 @@ struct GridRunState: Codable {
 /// One model's checkpoint file and the settings it must match.
 struct GridCheckpoint {
     static let format = "highwaykit-grid-checkpoint-1"
+    /// The settings a resumed run may change: how long it trains, not what.
+    static let budgetKeys: Set = ["max_samples", "max_seconds"]
     let directory: URL
     /// The settings as config.json holds them, in one canonical text (sorted keys).
     let configText: String
@@ -62,12 +66,15 @@ struct GridCheckpoint {
     /// The saved state, loaded into the parameters and the optimiser; nil when there is no checkpoint.
     func load() throws -> GridRunState? {
         guard FileManager.default.fileExists(atPath: url.path) else { return nil }
-        let (_, state) = try ResumeCheckpoint.load(from: url, format: Self.format, config: configText, parameters: parameters,
-                                                   optimizer: optimizer, as: GridRunState.self)
+        let (_, state) = try ResumeCheckpoint.load(from: url, format: Self.format, config: configText, sameSettings: { saved in
+            let a = (try? JSONSerialization.jsonObject(with: Data(saved.utf8))) as? [String: Any]
+            let b = (try? JSONSerialization.jsonObject(with: Data(configText.utf8))) as? [String: Any]
+            return a.map(Self.withoutBudgets).map(Self.canonical) == b.map(Self.withoutBudgets).map(Self.canonical)
+        }, parameters: parameters, optimizer: optimizer, as: GridRunState.self)
         return state
     }
 
-    /// Checks that config.json in the directory, if any, holds these settings.
+    /// Checks that config.json in the directory, if any, holds these settings (budgets aside).
     /// - Throws: ``GridTaskError/resumeMismatch(path:detail:)`` naming the first setting that differs.
     func checkConfig(_ config: [String: Any]) throws {
         let url = directory.appendingPathComponent("config.json")
@@ -76,7 +83,7 @@ struct GridCheckpoint {
             throw GridTaskError.resumeMismatch(path: url.path, detail: "not a JSON object of settings")
         }
         let given = Self.roundTripped(config)
-        for key in Set(saved.keys).union(given.keys).sorted() {
+        for key in Set(saved.keys).union(given.keys).subtracting(Self.budgetKeys).sorted() {
             let a = saved[key].map(Self.canonical) ?? "(none)", b = given[key].map(Self.canonical) ?? "(none)"
             if a != b {
                 throw GridTaskError.resumeMismatch(path: url.path, detail: "the run has \(key) = \(a), this command \(b) (give the options of the run being resumed)")
@@ -84,9 +91,11 @@ struct GridCheckpoint {
         }
     }
 
+    var summaryURL: URL { directory.appendingPathComponent("summary.json") }
+
     /// A finished model's summary.json and curve.json, or nil when it has not finished.
     func finished() throws -> (GridTaskSummary, [GridCurvePoint])? {
-        let summaryURL = directory.appendingPathComponent("summary.json"), curveURL = directory.appendingPathComponent("curve.json")
+        let curveURL = directory.appendingPathComponent("curve.json")
         guard FileManager.default.fileExists(atPath: summaryURL.path) else { return nil }
         return (try Self.read(summaryURL, as: GridTaskSummary.self), try Self.read(curveURL, as: [GridCurvePoint].self))
     }
@@ -105,6 +114,8 @@ struct GridCheckpoint {
               let back = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return config }
         return back
     }
+
+    static func withoutBudgets(_ config: [String: Any]) -> [String: Any] { config.filter { !budgetKeys.contains($0.key) } }
 
     /// One value as sorted-key JSON text, to compare settings.
     static func canonical(_ value: Any) -> String {

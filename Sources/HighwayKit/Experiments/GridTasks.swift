@@ -173,6 +173,9 @@ public struct GridTrainOptions: Codable, Sendable {
     /// Continue each model from the checkpoint in its run directory, skip those already finished
     /// (GridCheckpoint.swift); the other options must be the run's own.
     public var resume = false
+    /// With `resume`: go on at this learning rate from the checkpoint's step (Adam's moments kept),
+    /// e.g. lower after a divergence; the curve records the rate at every evaluation from then on.
+    public var resumeLearningRate: Float? = nil
     /// Tests: act as a SIGINT after this step of the named model (save, then throw).
     var interruptAfterStep: [String: Int] = [:]
     public init() {}
@@ -230,11 +233,25 @@ enum GridTrainer {
         let optimizer = try Adam(learningRate: o.learningRate)
         // ---- resuming (GridCheckpoint.swift) ----
         let checkpoint = GridCheckpoint(directory: directory, config: cfg, parameters: net.parameters, optimizer: optimizer)
+        let maxSteps = max(1, o.maxSamples / o.batchSize), stopAt = o.stopAt ?? o.target
+        var extending = false
         if o.resume {
             try checkpoint.checkConfig(cfg)
-            if let done = try checkpoint.finished() { return done }
+            if let done = try checkpoint.finished() {
+                // a larger budget continues a model that its old one stopped short of the target
+                let last = done.1.last
+                let reached = last.map { $0.level == stream.curriculum?.levels.last && $0.accuracy >= stopAt } ?? false
+                guard !reached, done.0.steps < maxSteps, done.0.seconds < o.maxSeconds else { return done }
+                extending = true
+            }
         }
-        let saved = o.resume ? try checkpoint.load() : nil
+        var saved = o.resume ? try checkpoint.load() : nil
+        if extending {
+            guard saved != nil else { throw ResumeError(path: checkpoint.url.path, reason: "a larger budget continues a finished model from its checkpoint, and there is none") }
+            saved!.stopped = false
+            // an interruption from here on must not leave the model looking finished at its old budget
+            try FileManager.default.removeItem(at: checkpoint.summaryURL)
+        }
         // ----
         try writeJSON(cfg, to: directory.appendingPathComponent("config.json"))
         var trainRNG = SeededGenerator(seed: o.seed &* 0x9E37_79B9 &+ 1)
@@ -259,12 +276,17 @@ enum GridTrainer {
         let tape = Tape()
         let start = monotonicSeconds(), elapsedBefore = saved?.elapsed ?? 0
         func elapsed() -> Double { elapsedBefore + monotonicSeconds() - start }
-        let maxSteps = max(1, o.maxSamples / o.batchSize)
         var curve = saved?.curve ?? []
         var step = saved?.step ?? 0, lossSum = saved?.lossSum ?? 0, lossCount = saved?.lossCount ?? 0, stopped = saved?.stopped ?? false
         // the plateau schedule: the best accuracy at this level and the evaluations since it
         var best = saved?.bestAccuracy ?? -1, sinceBest = saved?.evaluationsSinceBest ?? 0
         optimizer.learningRate = saved?.learningRate ?? o.learningRate
+        if let rate = o.resumeLearningRate, saved != nil {
+            // the points so far ran at the saved rate: recorded, so that the curve shows the change
+            curve = curve.map { var p = $0; p.learningRate = p.learningRate ?? Double(optimizer.learningRate); return p }
+            optimizer.learningRate = rate
+        }
+        let recordRate = o.plateau > 0 || curve.contains { $0.learningRate != nil }
         if let saved {
             guard let rng = SeededGenerator(stateText: saved.trainRNG) else {
                 throw ResumeError(path: checkpoint.url.path, reason: "its training generator state '\(saved.trainRNG)' is not one")
@@ -297,14 +319,14 @@ enum GridTrainer {
                     let level = stream.curriculum?.level
                     curve.append(GridCurvePoint(step: step, samples: step * o.batchSize, seconds: elapsed(),
                                                 trainLoss: lossSum / Double(max(lossCount, 1)), accuracy: acc, level: level,
-                                                learningRate: o.plateau > 0 ? Double(optimizer.learningRate) : nil))
+                                                learningRate: recordRate ? Double(optimizer.learningRate) : nil))
                     lossSum = 0; lossCount = 0
                     // the steps this run will get to: all of them, or as many as the time budget allows at this pace
                     let reachable = min(maxSteps, max(step, Int(Double(step) / max(curve.last!.seconds, 1e-9) * o.maxSeconds)))
                     progress(step, reachable, (level.map { "level \($0), " } ?? "")
                              + String(format: "loss %.4f, accuracy %.2f%%, %.0f of %.0f s", curve.last!.trainLoss, acc * 100,
                                       curve.last!.seconds, o.maxSeconds)
-                             + (o.plateau > 0 ? ", lr \(optimizer.learningRate)" : ""))
+                             + (recordRate ? ", lr \(optimizer.learningRate)" : ""))
                     try writeCurve(curve, task: task, model: net.summary, directory: directory)
                     if let c = stream.curriculum, !c.isLast {
                         if acc >= o.advanceAt ?? o.stopAt ?? o.target {   // the next level, with its own evaluation set
@@ -313,7 +335,7 @@ enum GridTrainer {
                             evalSet = drawEvalSet()
                             best = -1; sinceBest = 0
                         }
-                    } else if acc >= o.stopAt ?? o.target {
+                    } else if acc >= stopAt {
                         stopped = true
                     }
                     // the plateau schedule polishes the last level once it is learned (best ≥ advanceAt):

@@ -243,23 +243,29 @@ public final class LoopProgress {
     private let sink: ProgressSink
     private let start: Double
     private var completed = 0
+    /// Steps done before this bar started (a resumed loop): not counted in the pace.
+    private let completedBefore: Int
     private var lastDraw = -Double.infinity
     private var finished = false
     /// Seconds between lines when not on a terminal.
     private let logInterval = 10.0
 
-    public convenience init(total: Int, label: String, quiet: Bool = false, interactive: Bool? = nil) {
-        self.init(total: total, label: label, quiet: quiet, sink: .standardError(interactive: interactive))
+    /// `completed`: steps already done when the bar starts (a resumed loop), left out of the ETA's pace.
+    public convenience init(total: Int, label: String, completed: Int = 0, quiet: Bool = false, interactive: Bool? = nil) {
+        self.init(total: total, label: label, completed: completed, quiet: quiet, sink: .standardError(interactive: interactive))
     }
 
     /// Sends the text to `output` instead of stderr.
-    public convenience init(total: Int, label: String, quiet: Bool = false, interactive: Bool,
+    public convenience init(total: Int, label: String, completed: Int = 0, quiet: Bool = false, interactive: Bool,
                             output: @escaping (String) -> Void)
     {
-        self.init(total: total, label: label, quiet: quiet, sink: ProgressSink(interactive: interactive, columns: 120, emit: output))
+        self.init(total: total, label: label, completed: completed, quiet: quiet,
+                  sink: ProgressSink(interactive: interactive, columns: 120, emit: output))
     }
 
-    init(total: Int, label: String, quiet: Bool, sink: ProgressSink) {
+    init(total: Int, label: String, completed: Int = 0, quiet: Bool, sink: ProgressSink) {
+        self.completed = max(completed, 0)
+        completedBefore = self.completed
         self.total = max(total, 0)
         self.label = label
         self.quiet = quiet
@@ -291,8 +297,8 @@ public final class LoopProgress {
         let fraction = total > 0 ? Double(completed) / Double(total) : 1
         var line = "\(label) \(progressBar(fraction)) \(completed)/\(total)"
         if let note { line += "  \(note)" }
-        if completed > 0, completed < total {
-            line += "  ETA \(formatDuration(elapsed / Double(completed) * Double(total - completed)))"
+        if completed > completedBefore, completed < total {
+            line += "  ETA \(formatDuration(elapsed / Double(completed - completedBefore) * Double(total - completed)))"
         }
         return line
     }

@@ -64,16 +64,17 @@ enum ResumeCheckpoint {
     }
 
     /// Reads the checkpoint at `url`, checks its format and settings, loads the parameters and the
-    /// optimiser's state (all or nothing each) and returns the file and the position.
+    /// optimiser's state (all or nothing each) and returns the file and the position. The file's
+    /// settings must equal `config`, or satisfy `sameSettings` where one is given.
     /// - Throws: ``CheckpointError`` for a broken file, ``ResumeError`` for another run's file; both name `url`.
-    static func load<Position: Decodable>(from url: URL, format: String, config: String, parameters: [Parameter],
-                                          optimizer: any Optimizer, extraPrefixes: [String] = [],
+    static func load<Position: Decodable>(from url: URL, format: String, config: String, sameSettings: ((String) -> Bool)? = nil,
+                                          parameters: [Parameter], optimizer: any Optimizer, extraPrefixes: [String] = [],
                                           as: Position.Type) throws -> (file: SafeTensorsFile, position: Position) {
         let file = try SafeTensors.read(url)
         guard file.metadata["format"] == format else {
             throw ResumeError(path: url.path, reason: "its format is \(file.metadata["format"].map { "'\($0)'" } ?? "not given"), expected '\(format)' (a checkpoint of another command?)")
         }
-        guard file.metadata["config"] == config else {
+        guard let saved = file.metadata["config"], sameSettings?(saved) ?? (saved == config) else {
             throw ResumeError(path: url.path, reason: "it was written with other settings than this run's config.json")
         }
         guard let text = file.metadata["position"],
