@@ -84,8 +84,10 @@ public struct MultivariateSeries: Sendable, Equatable {
                 guard !text.isEmpty else {
                     throw DataError.invalidText(path: source, line: line, column: column, message: "empty value (expected a number)")
                 }
-                // Double reads a C string, so "1\0abc" would read as 1: no control bytes in a value
-                guard !field.contains(where: { $0 < 0x20 }), let v = Double(text) else {
+                // Double reads a C string, so "1\0abc" would read as 1: no control bytes in a value;
+                // and it reads C's hexadecimal floats ("0x1p3" is 8): decimal numbers only
+                guard !field.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "x") || $0 == UInt8(ascii: "X") }),
+                      let v = Double(text) else {
                     throw DataError.invalidText(path: source, line: line, column: column,
                                                 message: "'\(text.prefix(40))' is not a number")
                 }

@@ -47,7 +47,8 @@ struct HighwayCommand: ParsableCommand {
     static func main() {
         do {
             var saveArguments: (() throws -> Void)?
-            var command = try parseAsRoot(try replayingRunArguments(Array(CommandLine.arguments.dropFirst()), save: &saveArguments))
+            let args = joiningNegativeValues(Array(CommandLine.arguments.dropFirst()))
+            var command = try parseAsRoot(try replayingRunArguments(args, save: &saveArguments))
             try saveArguments?()   // a resumed run's new budget, once it parsed
             try command.run()
         } catch {
@@ -59,4 +60,20 @@ struct HighwayCommand: ParsableCommand {
             exit(withError: error)
         }
     }
+}
+
+/// `--name -1` as `--name=-1`: ArgumentParser reads a token that starts with "-" as an option, so
+/// a negative value would be "missing" instead of refused by the option's own check. No positional
+/// argument of this tool is a negative number.
+func joiningNegativeValues(_ args: [String]) -> [String] {
+    var out: [String] = []
+    for a in args {
+        let negative = a.count > 1 && a.hasPrefix("-") && a.dropFirst().first.map { $0.isNumber || $0 == "." } == true
+        if negative, let last = out.last, last.hasPrefix("--"), !last.contains("=") {
+            out[out.count - 1] = last + "=" + a
+        } else {
+            out.append(a)
+        }
+    }
+    return out
 }

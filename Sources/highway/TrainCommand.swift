@@ -42,7 +42,7 @@ struct TrainCommand: ParsableCommand {
 
             The defaults are the documented recipe: 50 hidden layers (784 → 50 plain, 49 highway
             layers of width 50, tanh, gate bias −2), Adam with lr 0.003 decaying ×0.8 per epoch,
-            batch 64, 20 epochs. (A negative value needs the = form: --gate-bias=-1.)
+            batch 64, 20 epochs.
 
             Examples:
               highway train --data ../shared/data/mnist --out runs/highway50

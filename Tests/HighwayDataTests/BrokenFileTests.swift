@@ -146,6 +146,7 @@ import Testing
         // tokens that are not finite 32-bit numbers
         for (token, says) in [("abc", "is not a number"), ("1e", "is not a number"), ("1.2.3", "is not a number"),
                               ("--1", "is not a number"), ("1 2", "is not a number"), ("\u{FF}", "is not a number"),
+                              ("0x1p3", "is not a number"), ("0X10", "is not a number"), ("-0x.8", "is not a number"),
                               ("nan", "not a finite"), ("NaN", "not a finite"), ("-nan", "not a finite"),
                               ("inf", "not a finite"), ("-Infinity", "not a finite"), ("1e39", "not a finite"),
                               ("-3.5e38", "not a finite"), ("1e400", "not a finite")] {
