@@ -2,7 +2,8 @@
 # Interrupts a two-model `highway parity` run with Ctrl-C (SIGINT) and continues it with
 # `--resume DIR` alone, from another working directory: the run's own options come from
 # DIR/arguments.json. The finished run must equal an uninterrupted one: every model's weights and
-# Adam state bit for bit, its summary but for the seconds. Then `--resume DIR --max-samples N`
+# Adam state bit for bit, its summary but for the seconds (the uninterrupted run trains its models
+# side by side with --parallel, the interrupted one after each other). Then `--resume DIR --max-samples N`
 # alone must train both finished models on to N and keep N in arguments.json.
 #
 # Usage: Scripts/grid-resume.sh        HIGHWAY_BIN: the tool to test (default .build/release/highway)
@@ -16,7 +17,8 @@ args=(parity --bits 10 --model tied,feedforward --depth 2 --width 16 --lr 0.003 
       --target 1.0 --eval-every 50)
 # runs quietly in directory $1; on failure shows what the tool printed
 quiet() { local dir=$1; shift; (cd "$dir" && "$@") > "$work/out.log" 2>&1 || { cat "$work/out.log" >&2; exit 1; }; }
-quiet "$work" "$bin" "${args[@]}" --threads 1 --out whole
+# the uninterrupted run trains both models side by side: the same results as one after another
+quiet "$work" "$bin" "${args[@]}" --parallel --out whole
 set -m   # background jobs keep SIGINT (bash ignores it in them otherwise)
 (cd "$work" && exec "$bin" "${args[@]}" --threads 1 --out cut > "$work/cut.log" 2>&1) & pid=$!
 # interrupt once the first model is training (its first evaluation wrote curve.csv)

@@ -25,6 +25,8 @@ struct GridTrainArguments: ParsableArguments {
     @Option(help: "Random seed.") var seed: UInt64 = 1
     @Option(help: "Continue the run in this directory (its --out): unfinished models go on from their checkpoints, finished ones are kept; give the run's own options.") var resume: String?
 
+    @Flag(help: "Train the models side by side, each on a core of its own (kernels on one thread each, so --threads must be 1 or left out): each model's --minutes run in the same wall time; results as one after another.")
+    var parallel = false
     @Option(help: "With --resume: go on at this Adam learning rate (its moments kept), e.g. lower after a divergence; curve.csv's learning_rate column shows the change.")
     var resumeLr: Float?
 
@@ -58,8 +60,17 @@ struct GridTrainArguments: ParsableArguments {
         o.batchSize = batch; o.learningRate = lr; o.maxSamples = maxSamples; o.maxSeconds = minutes * 60
         o.target = target; o.stopAt = stopAt; o.advanceAt = advanceAt; o.plateau = plateau; o.evalEvery = evalEvery; o.evalExamples = evalExamples; o.finalExamples = finalExamples
         o.clip = clip; o.seed = seed
-        o.resume = resume != nil; o.resumeLearningRate = resumeLr
+        o.resume = resume != nil; o.resumeLearningRate = resumeLr; o.parallel = parallel
         return o
+    }
+
+    /// After `runtime.apply()`: --parallel runs each model's kernels on one thread.
+    func applyParallel(_ runtime: RuntimeOptions) throws {
+        guard parallel else { return }
+        if let threads = runtime.threads, threads != 1 {
+            throw ValidationError("--parallel runs each model on one thread: leave out --threads \(threads) (or give 1).")
+        }
+        ThreadPool.threads = 1
     }
 }
 
@@ -96,19 +107,29 @@ func parseModels(_ text: String, allowed: [GridTaskModel], option: String) throw
     return models
 }
 
-/// A progress bar per model, replaced when the model changes.
-final class ModelProgress {
-    var bar: LoopProgress?
-    var current = ""
+/// A progress bar per model: replaced when the model changes, or with models side by side one
+/// each, printed as lines (several bars cannot redraw one terminal line). Called from the models' threads.
+final class ModelProgress: @unchecked Sendable {
+    private let lock = NSLock()
+    private let sideBySide: Bool
+    private var bars: [(model: String, bar: LoopProgress)] = []
+
+    init(sideBySide: Bool = false) { self.sideBySide = sideBySide }
+
     func update(_ model: String, _ step: Int, _ total: Int, _ note: String) {
-        if model != current {
-            bar?.finish()
-            bar = LoopProgress(total: total, label: model, completed: step)   // a resumed model starts part-way
-            current = model
+        lock.lock(); defer { lock.unlock() }
+        if !bars.contains(where: { $0.model == model }) {
+            if !sideBySide { bars.last?.bar.finish() }
+            // a resumed model starts part-way
+            bars.append((model, LoopProgress(total: total, label: model, completed: step, interactive: sideBySide ? false : nil)))
         }
-        bar?.update(completed: step, total: total, note: note)
+        bars.first { $0.model == model }!.bar.update(completed: step, total: total, note: note)
     }
-    func finish() { bar?.finish() }
+
+    func finish() {
+        lock.lock(); defer { lock.unlock() }
+        for b in bars { b.bar.finish() }
+    }
 }
 
 /// The run directory of a task command: `--resume DIR` (which must hold a run of `command`, whose
@@ -151,7 +172,7 @@ func gridRunDirectory(out: String?, resume: String?, fallback: String, command: 
 // ---- `--resume DIR` alone: the run's own options, replayed ----
 
 /// A fresh run's options as given (without --out and the invocation's own options: --threads,
-/// --kernels, --resume-lr) and the working directory they are relative to, so that `--resume DIR` alone can give them again.
+/// --kernels, --parallel, --resume-lr) and the working directory they are relative to, so that `--resume DIR` alone can give them again.
 struct GridRunArguments: Codable {
     static let file = "arguments.json"
     static let commands: Set = ["parity", "addition", "memorize", "charlm"]
@@ -169,7 +190,7 @@ struct GridRunArguments: Codable {
 }
 
 /// A task command's arguments (after its name) split into the run's options, the ones for this
-/// invocation only (--threads, --kernels, --resume-lr) and the --resume directory; --out, which
+/// invocation only (--threads, --kernels, --parallel, --resume-lr) and the --resume directory; --out, which
 /// names the directory, in none.
 func splitArguments(_ args: [String]) -> (run: [String], once: [String], resume: String?) {
     var run: [String] = [], once: [String] = [], resume: String?, i = 0
@@ -182,6 +203,7 @@ func splitArguments(_ args: [String]) -> (run: [String], once: [String], resume:
         case "--out": break
         case "--resume": resume = inline ?? (i + 1 < args.count ? args[i + 1] : nil)
         case "--threads", "--kernels", "--resume-lr": once += args[i..<min(i + width, args.count)]
+        case "--parallel": once.append(a); i += 1; continue
         default: run.append(a); i += 1; continue
         }
         i += width
@@ -333,6 +355,7 @@ struct ParityCommand: ParsableCommand {
 
     func run() throws {
         try runtime.apply()
+        try train.applyParallel(runtime)
         let dir = try gridRunDirectory(out: output, resume: train.resume, fallback: sweep ? "runs/parity-sweep" : "runs/parity-\(bits)",
                                            command: "parity", isTask: { $0.hasSuffix("-bit parity") },
                                            singleModel: sweep ? nil : try parseModels(model, allowed: [.tied, .untied, .feedforward], option: "--model").count == 1)
@@ -342,7 +365,7 @@ struct ParityCommand: ParsableCommand {
         task.curriculum = try curriculumStages()
         task.models = try parseModels(model, allowed: [.tied, .untied, .feedforward], option: "--model")
         task.options = train.options
-        let bar = ModelProgress()
+        let bar = ModelProgress(sideBySide: train.parallel)
         if sweep {
             let (points, largest) = try runGridTask("parity", directory: dir) { try task.sweep(bitsList: try sweepList(), progress: bar.update) }
             bar.finish()
@@ -410,12 +433,13 @@ struct AdditionCommand: ParsableCommand {
 
     func run() throws {
         try runtime.apply()
+        try train.applyParallel(runtime)
         let dir = try gridRunDirectory(out: models.output, resume: train.resume, fallback: "runs/addition-\(digits)", command: "addition",
                                            isTask: { $0.hasSuffix("-digit addition") }, singleModel: try models.modelCount() == 1)
         var task = SequenceTask(kind: .addition, length: digits, outputDirectory: URL(fileURLWithPath: dir))
         try models.configure(&task, train)
         task.curriculum = try parseCurriculum(curriculum, last: digits, option: "--digits")
-        let bar = ModelProgress()
+        let bar = ModelProgress(sideBySide: train.parallel)
         let s = try runGridTask("addition", directory: dir) { try task.run(progress: bar.update) }
         bar.finish()
         printSummaries(s, directory: dir)
@@ -449,12 +473,13 @@ struct MemorizeCommand: ParsableCommand {
 
     func run() throws {
         try runtime.apply()
+        try train.applyParallel(runtime)
         let dir = try gridRunDirectory(out: models.output, resume: train.resume, fallback: "runs/memorize-\(length)", command: "memorize",
                                            isTask: { $0.hasPrefix("memorize ") }, singleModel: try models.modelCount() == 1)
         var task = SequenceTask(kind: .memorize, length: length, outputDirectory: URL(fileURLWithPath: dir))
         task.symbols = symbols
         try models.configure(&task, train)
-        let bar = ModelProgress()
+        let bar = ModelProgress(sideBySide: train.parallel)
         let s = try runGridTask("memorize", directory: dir) { try task.run(progress: bar.update) }
         bar.finish()
         printSummaries(s, directory: dir)
@@ -495,6 +520,7 @@ struct CharLMCommand: ParsableCommand {
 
     func run() throws {
         try runtime.apply()
+        try train.applyParallel(runtime)
         let dir = try gridRunDirectory(out: output, resume: train.resume, fallback: "runs/charlm", command: "charlm", isTask: { $0.hasPrefix("charlm ") },
                                            singleModel: try parseModels(model, allowed: [.grid, .stacked], option: "--model").count == 1)
         var task = CharLMTask(textURL: URL(fileURLWithPath: text), outputDirectory: URL(fileURLWithPath: dir))
@@ -505,7 +531,7 @@ struct CharLMCommand: ParsableCommand {
         o.evalExamples = max(1, train.evalExamples / steps)
         o.finalExamples = max(1, train.finalExamples / steps)
         task.options = o
-        let bar = ModelProgress()
+        let bar = ModelProgress(sideBySide: train.parallel)
         let s = try runGridTask("charlm", directory: dir) { try task.run(progress: bar.update) }
         bar.finish()
         printSummaries(s, directory: dir)

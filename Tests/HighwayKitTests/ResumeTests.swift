@@ -270,6 +270,52 @@ struct ResumeTests {
         #expect(csv.hasPrefix("step,samples,seconds,train_loss,accuracy,learning_rate\n"))
     }
 
+    @Test("models side by side end as one after another would, and resume so after one is interrupted")
+    func sideBySideRuns() throws {
+        let root = try Self.temporaryDirectory("side-by-side")
+        defer { try? FileManager.default.removeItem(at: root) }
+        func task(_ dir: String, parallel: Bool) -> ParityTask {
+            var t = ParityTask(outputDirectory: root.appendingPathComponent(dir))
+            t.bits = 6; t.depth = 2; t.width = 5; t.models = [.tied, .feedforward]
+            t.options = Self.tinyOptions()
+            t.options.maxSamples = 160; t.options.parallel = parallel
+            return t
+        }
+        _ = try task("apart", parallel: false).run()
+        #expect(try task("together", parallel: true).run().map(\.kind) == ["tied", "feedforward"])
+        var cut = task("cut", parallel: true)
+        cut.options.interruptAfterStep = ["tied": 5]   // feedforward stops at its next step, or has finished
+        #expect(throws: GridTaskError.self) { try cut.run() }
+        cut.options.resume = true; cut.options.interruptAfterStep = [:]
+        _ = try cut.run()
+        for m in ["tied", "feedforward"] {
+            try Self.expectSameRun(root.appendingPathComponent("apart/\(m)"), root.appendingPathComponent("together/\(m)"), m)
+            try Self.expectSameRun(root.appendingPathComponent("apart/\(m)"), root.appendingPathComponent("cut/\(m)"), m)
+        }
+    }
+
+    @Test("side by side: results in order; the first real failure is thrown and stops the others")
+    func sideBySideFailure() throws {
+        #expect(try GridTrainer.sideBySide([{ 1 }, { 2 }, { 3 }]) == [1, 2, 3])
+        struct Boom: Error {}
+        let waited = NSLock()
+        nonisolated(unsafe) var sawStop = false
+        #expect(throws: Boom.self) {
+            try GridTrainer.sideBySide([
+                { throw Boom() },
+                {   // a training loop: stops when asked, as on Ctrl-C
+                    let start = Date()
+                    while StopRequest.current?.isRequested != true && Date().timeIntervalSince(start) < 10 { Thread.sleep(forTimeInterval: 0.001) }
+                    waited.lock(); sawStop = StopRequest.current?.isRequested == true; waited.unlock()
+                    throw GridTaskError.interrupted(checkpoint: "x")
+                },
+                { 3 },
+            ])
+        }
+        #expect(sawStop)
+        #expect(StopRequest.current == nil)   // the test's own thread was never asked
+    }
+
     @Test("addition: interrupted twice, resumed, ends bit-identical")
     func additionResume() throws {
         let root = try Self.temporaryDirectory("addition")

@@ -78,7 +78,7 @@ public enum Gates {
         var counts = [Int](repeating: 0, count: classes)
         var sample: Sample?
         let chunk = 1000
-        try set.pixels.withUnsafeBufferPointer { pixels in
+        set.pixels.withUnsafeBufferPointer { pixels in
             var start = 0
             while start < set.count {
                 let rows = min(chunk, set.count - start)

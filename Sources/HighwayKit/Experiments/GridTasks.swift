@@ -173,6 +173,11 @@ public struct GridTrainOptions: Codable, Sendable {
     /// Continue each model from the checkpoint in its run directory, skip those already finished
     /// (GridCheckpoint.swift); the other options must be the run's own.
     public var resume = false
+    /// Train the models side by side, each on a thread of its own, so that each model's time
+    /// budget runs in the same wall time; the results are those of the models one after another
+    /// (same seed and threads). Set `ThreadPool.threads` to 1 first: the pool runs one model's
+    /// kernels at a time, so the models would wait on each other's parallel work.
+    public var parallel = false
     /// With `resume`: go on at this learning rate from the checkpoint's step (Adam's moments kept),
     /// e.g. lower after a divergence; the curve records the rate at every evaluation from then on.
     public var resumeLearningRate: Float? = nil
@@ -301,6 +306,7 @@ enum GridTrainer {
                                              bestAccuracy: best, evaluationsSinceBest: sinceBest))
         }
         for p in net.parameters { p.zeroGrad() }
+        let stopRequest = StopRequest.current   // models side by side: another one failed
         try withInterruptHandler {
             while !stopped && step < maxSteps && elapsed() < o.maxSeconds {
                 let (x, labels) = stream.draw(o.batchSize, &trainRNG)
@@ -349,7 +355,7 @@ enum GridTrainer {
                     try save(stopped: stopped)
                     if stopped { break }
                 }
-                if interruptRequested != 0 || o.interruptAfterStep[kind.rawValue] == step {
+                if interruptRequested != 0 || stopRequest?.isRequested == true || o.interruptAfterStep[kind.rawValue] == step {
                     try save(stopped: false)
                     throw GridTaskError.interrupted(checkpoint: checkpoint.url.path)
                 }
@@ -445,24 +451,85 @@ enum GridTrainer {
             : []))
     }
 
-    /// Runs several models of one task into `directory/<model>` and writes the comparison.
-    static func compare(task: String, title: String, directory: URL, runs: [(GridTaskModel, () throws -> (GridTaskSummary, [GridCurvePoint]))])
-        throws -> [GridTaskSummary] {
+    /// Runs several models of one task into `directory/<model>` and writes the comparison; with
+    /// `parallel`, each model on its own thread at once (GridTrainOptions.parallel).
+    static func compare(task: String, title: String, directory: URL, parallel: Bool = false,
+                        runs: [(GridTaskModel, () throws -> (GridTaskSummary, [GridCurvePoint]))]) throws -> [GridTaskSummary] {
         try checkWritableDirectory(directory, create: true)
-        var summaries: [GridTaskSummary] = [], curves: [(String, [GridCurvePoint])] = []
-        try withInterruptHandler {   // one handler across the models (see withInterruptHandler)
-            for (_, body) in runs {
-                let (s, c) = try body()
-                summaries.append(s)
-                curves.append((s.model, c))
-            }
-        }
+        // one handler across the models (see withInterruptHandler)
+        let results = try withInterruptHandler { try runAll(runs.map(\.1), parallel: parallel) }
+        let summaries = results.map(\.0), curves = results.map { ($0.0.model, $0.1) }
         if runs.count > 1 {
             try curveFigure(title: title, curves: curves).write(to: directory.appendingPathComponent("comparison"))
             try writeJSON(summaries, to: directory.appendingPathComponent("summary.json"))
         }
         return summaries
     }
+}
+
+extension GridTrainer {
+    /// Runs the bodies one after another, or with `parallel` (and more than one) side by side.
+    static func runAll<T>(_ bodies: [() throws -> T], parallel: Bool) throws -> [T] {
+        parallel && bodies.count > 1 ? try sideBySide(bodies) : try bodies.map { try $0() }
+    }
+
+    /// Runs every body on a thread of its own, all at once, and returns their results in order.
+    /// The first failure stops the others at their next step (checkpoints saved, as on Ctrl-C,
+    /// through StopRequest) and is the one thrown; an interruption only when nothing else failed.
+    static func sideBySide<T>(_ bodies: [() throws -> T]) throws -> [T] {
+        let outcomes = SideBySideOutcomes<T>(bodies.count), done = DispatchGroup(), stop = StopRequest()
+        for (i, body) in bodies.enumerated() {
+            done.enter()
+            let thread = Thread {
+                Thread.current.threadDictionary[StopRequest.key] = stop
+                let result = Result { try body() }
+                outcomes.lock.lock()
+                outcomes.results[i] = result
+                outcomes.lock.unlock()
+                if case .failure = result { stop.request() }   // the others stop too
+                done.leave()
+            }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+        done.wait()
+        let results = outcomes.results.map { $0! }
+        func isInterruption(_ e: any Error) -> Bool { if case GridTaskError.interrupted = e { true } else { false } }
+        let errors = results.compactMap { r -> (any Error)? in if case .failure(let e) = r { e } else { nil } }
+        if let first = errors.first(where: { !isInterruption($0) }) ?? errors.first { throw first }
+        return try results.map { try $0.get() }
+    }
+}
+
+/// A sweep's points so far, written to sweep.json after each (from several threads side by side).
+private final class SweepPoints: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var points: [ParityTask.SweepPoint] = []
+    func append(_ p: ParityTask.SweepPoint, writing url: URL) throws {
+        lock.lock(); defer { lock.unlock() }
+        points.append(p)
+        try writeJSON(points, to: url)
+    }
+}
+
+/// Asks the training loops of models side by side to stop at their next step, as Ctrl-C does:
+/// each thread of GridTrainer.sideBySide holds one under `key` (not a global, which would stop
+/// every other run in the process).
+final class StopRequest: @unchecked Sendable {
+    static let key = "HighwayKit.StopRequest"
+    private let lock = NSLock()
+    private var requested = false
+    func request() { lock.lock(); requested = true; lock.unlock() }
+    var isRequested: Bool { lock.lock(); defer { lock.unlock() }; return requested }
+    /// This thread's, if it runs side by side.
+    static var current: StopRequest? { Thread.current.threadDictionary[key] as? StopRequest }
+}
+
+/// What the threads of GridTrainer.sideBySide hand back, under a lock.
+private final class SideBySideOutcomes<T>: @unchecked Sendable {
+    let lock = NSLock()
+    var results: [Result<T, any Error>?]
+    init(_ n: Int) { results = Array(repeating: nil, count: n) }
 }
 
 /// Finished task runs made apart (e.g. one process per model, side by side on the cores, for
@@ -565,7 +632,7 @@ public struct ParityTask {
     /// Trains every model; `progress(model, step, maxSteps, note)`.
     public func run(progress: @escaping (String, Int, Int, String) -> Void = { _, _, _, _ in }) throws -> [GridTaskSummary] {
         try GridTrainer.compare(task: "\(bits)-bit parity", title: "\(bits)-bit parity: 1-LSTM vs feedforward (width \(width), depth \(depth))",
-                                directory: outputDirectory, runs: models.map { kind in
+                                directory: outputDirectory, parallel: options.parallel, runs: models.map { kind in
             (kind, {
                 var rng = SeededGenerator(seed: options.seed)
                 let net = TaskNet.parity(kind, bits: bits, width: width, depth: depth, activation: activation, rng: &rng)
@@ -594,22 +661,28 @@ public struct ParityTask {
     public func sweep(bitsList: [Int], progress: @escaping (String, Int, Int, String) -> Void = { _, _, _, _ in })
         throws -> (points: [SweepPoint], largest: [String: Int]) {
         try checkWritableDirectory(outputDirectory, create: true)
-        var points: [SweepPoint] = [], largest: [String: Int] = [:]
-        for kind in models {
-            largest[kind.rawValue] = 0
+        // each model's ladder of k; side by side with options.parallel, each on its own thread
+        let found = SweepPoints(), path = outputDirectory.appendingPathComponent("sweep.json")
+        let ladders = models.map { kind in {
+            var largest = 0
             for k in bitsList {
                 var t = self
                 t.bits = k
                 t.models = [kind]
                 t.outputDirectory = outputDirectory.appendingPathComponent("\(kind.rawValue)-\(k)")
                 let s = try t.run { m, step, n, note in progress("\(m) k=\(k)", step, n, note) }[0]
-                points.append(SweepPoint(model: kind.rawValue, bits: k, accuracy: s.accuracy, solved: s.solved,
-                                         samplesSeen: s.samplesSeen, seconds: s.seconds))
-                try writeJSON(points, to: outputDirectory.appendingPathComponent("sweep.json"))
+                try found.append(SweepPoint(model: kind.rawValue, bits: k, accuracy: s.accuracy, solved: s.solved,
+                                            samplesSeen: s.samplesSeen, seconds: s.seconds), writing: path)
                 guard s.solved else { break }
-                largest[kind.rawValue] = k
+                largest = k
             }
-        }
+            return largest
+        } }
+        let largestK = try withInterruptHandler { try GridTrainer.runAll(ladders, parallel: options.parallel) }
+        let largest = Dictionary(uniqueKeysWithValues: zip(models.map(\.rawValue), largestK))
+        // in model order, each model's k ascending (side by side they finish interleaved)
+        let points = models.flatMap { kind in found.points.filter { $0.model == kind.rawValue } }
+        try writeJSON(points, to: path)
         var table = CSVTable(header: ["model", "bits", "accuracy", "solved", "samples_seen", "seconds"])
         for p in points {
             table.append([.text(p.model), .number(Double(p.bits)), .number(p.accuracy), .number(p.solved ? 1 : 0),
@@ -741,7 +814,7 @@ public struct SequenceTask {
     public func run(progress: @escaping (String, Int, Int, String) -> Void = { _, _, _, _ in }) throws -> [GridTaskSummary] {
         let (V, C, T, K) = shape
         return try GridTrainer.compare(task: taskName, title: "\(taskName): \(tied ? "tied" : "untied") 2-LSTM vs stacked LSTM (same budget)",
-                                       directory: outputDirectory, runs: models.map { kind in
+                                       directory: outputDirectory, parallel: options.parallel, runs: models.map { kind in
             (kind, {
                 let (net, w) = Self.matchedNet(kind, inputs: V, classes: C, steps: T, outputSteps: K, width: width, depth: depth, tied: tied,
                                                seed: options.seed)
@@ -872,7 +945,7 @@ public struct CharLMTask {
         let V = vocab.count, L = steps
         let name = "charlm \(textURL.lastPathComponent)"
         let summaries = try GridTrainer.compare(task: name, title: "\(name): per-character accuracy on the held-out tail",
-                                                directory: outputDirectory, runs: models.map { kind in
+                                                directory: outputDirectory, parallel: options.parallel, runs: models.map { kind in
             (kind, {
                 let (net, w) = SequenceTask.matchedNet(kind, inputs: V, classes: V, steps: L, outputSteps: L, width: width, depth: depth, seed: options.seed)
                 let dir = models.count > 1 ? outputDirectory.appendingPathComponent(kind.rawValue) : outputDirectory

@@ -11,21 +11,26 @@ import HighwayTensor
 /// steps, saves, and throws), then puts the previous handler back. Nested calls keep the outer
 /// handler and its request: a task of several models holds it across them, so a Ctrl-C between
 /// two models' loops (during a final measurement) stops the next one instead of killing the process.
+/// (Models trained side by side nest theirs from several threads at once: the depth is locked.)
 func withInterruptHandler<T>(_ body: () throws -> T) rethrows -> T {
-    guard interruptHandlerDepth == 0 else {
-        interruptHandlerDepth += 1
-        defer { interruptHandlerDepth -= 1 }
-        return try body()
+    interruptHandlerLock.lock()
+    let outer = interruptHandlerDepth == 0
+    interruptHandlerDepth += 1
+    let previous = outer ? signal(SIGINT) { _ in interruptRequested = 1 } : nil
+    if outer { interruptRequested = 0 }
+    interruptHandlerLock.unlock()
+    defer {
+        interruptHandlerLock.lock()
+        interruptHandlerDepth -= 1
+        if outer { signal(SIGINT, previous) }
+        interruptHandlerLock.unlock()
     }
-    let previous = signal(SIGINT) { _ in interruptRequested = 1 }
-    interruptRequested = 0
-    interruptHandlerDepth = 1
-    defer { interruptHandlerDepth = 0; signal(SIGINT, previous) }
     return try body()
 }
 
-/// How many `withInterruptHandler` calls are running (on the one thread that trains).
+/// How many `withInterruptHandler` calls are running.
 nonisolated(unsafe) private var interruptHandlerDepth = 0
+private let interruptHandlerLock = NSLock()
 
 extension SeededGenerator {
     /// ``state`` as hexadecimal words joined by commas: JSON numbers lose the bits above 2⁵³.
