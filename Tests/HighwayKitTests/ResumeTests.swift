@@ -121,6 +121,14 @@ struct ResumeTests {
         return o
     }
 
+    /// 6-bit parity with tiny nets of `models` into `directory`, on tinyOptions.
+    static func tinyParity(_ directory: URL, _ models: [GridTaskModel] = [.tied]) -> ParityTask {
+        var t = ParityTask(outputDirectory: directory)
+        t.bits = 6; t.depth = 2; t.width = 5; t.models = models
+        t.options = tinyOptions()
+        return t
+    }
+
     /// A model's results without wall-clock seconds, as comparable text.
     static func gridResult(_ dir: URL) throws -> String {
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("summary.json"))) as! [String: Any]
@@ -156,12 +164,7 @@ struct ResumeTests {
     func parityResume() throws {
         let root = try Self.temporaryDirectory("parity")
         defer { try? FileManager.default.removeItem(at: root) }
-        func task(_ dir: String) -> ParityTask {
-            var t = ParityTask(outputDirectory: root.appendingPathComponent(dir))
-            t.bits = 6; t.depth = 2; t.width = 5; t.models = [.tied, .feedforward]
-            t.options = Self.tinyOptions()
-            return t
-        }
+        func task(_ dir: String) -> ParityTask { Self.tinyParity(root.appendingPathComponent(dir), [.tied, .feedforward]) }
         _ = try task("whole").run()
 
         var t = task("stopped")
@@ -222,9 +225,7 @@ struct ResumeTests {
         let root = try Self.temporaryDirectory("extend")
         defer { try? FileManager.default.removeItem(at: root) }
         func task(_ dir: String, samples: Int) -> ParityTask {
-            var t = ParityTask(outputDirectory: root.appendingPathComponent(dir))
-            t.bits = 6; t.depth = 2; t.width = 5; t.models = [.tied]
-            t.options = Self.tinyOptions()
+            var t = Self.tinyParity(root.appendingPathComponent(dir))
             t.options.maxSamples = samples
             return t
         }
@@ -255,9 +256,7 @@ struct ResumeTests {
     func resumeLearningRate() throws {
         let root = try Self.temporaryDirectory("resume-lr")
         defer { try? FileManager.default.removeItem(at: root) }
-        var t = ParityTask(outputDirectory: root)
-        t.bits = 6; t.depth = 2; t.width = 5; t.models = [.tied]
-        t.options = Self.tinyOptions()
+        var t = Self.tinyParity(root)
         t.options.interruptAfterStep = ["tied": 4]
         #expect(throws: GridTaskError.self) { try t.run() }
         t.options.interruptAfterStep = [:]
@@ -275,9 +274,7 @@ struct ResumeTests {
         let root = try Self.temporaryDirectory("side-by-side")
         defer { try? FileManager.default.removeItem(at: root) }
         func task(_ dir: String, parallel: Bool) -> ParityTask {
-            var t = ParityTask(outputDirectory: root.appendingPathComponent(dir))
-            t.bits = 6; t.depth = 2; t.width = 5; t.models = [.tied, .feedforward]
-            t.options = Self.tinyOptions()
+            var t = Self.tinyParity(root.appendingPathComponent(dir), [.tied, .feedforward])
             t.options.maxSamples = 160; t.options.parallel = parallel
             return t
         }
@@ -342,9 +339,7 @@ struct ResumeTests {
     func gridBrokenResume() throws {
         let root = try Self.temporaryDirectory("grid-broken")
         defer { try? FileManager.default.removeItem(at: root) }
-        var t = ParityTask(outputDirectory: root)
-        t.bits = 6; t.depth = 2; t.width = 5; t.models = [.tied]
-        t.options = Self.tinyOptions()
+        var t = Self.tinyParity(root)
         t.options.interruptAfterStep = ["tied": 5]
         #expect(throws: GridTaskError.self) { try t.run() }
         t.options.interruptAfterStep = [:]
