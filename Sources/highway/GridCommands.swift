@@ -23,7 +23,7 @@ struct GridTrainArguments: ParsableArguments {
     @Option(help: "Fresh examples of the final measurement.") var finalExamples = 10_000
     @Option(help: "Global gradient-norm clip (0: none).") var clip: Float = 1
     @Option(help: "Random seed.") var seed: UInt64 = 1
-    @Option(help: "Continue the run in this directory (its --out): unfinished models go on from their checkpoints, finished ones are kept; give the run's own options.") var resume: String?
+    @Option(help: "Continue the run in this directory (its --out): unfinished models go on from their checkpoints, finished ones are kept; alone (the run's saved options), with a larger --minutes/--max-samples to train longer, or with the run's own options.") var resume: String?
 
     @Flag(help: "Train the models side by side, each on a core of its own (kernels on one thread each, so --threads must be 1 or left out): each model's --minutes run in the same wall time; results as one after another.")
     var parallel = false
@@ -172,7 +172,8 @@ func gridRunDirectory(out: String?, resume: String?, fallback: String, command: 
 // ---- `--resume DIR` alone: the run's own options, replayed ----
 
 /// A fresh run's options as given (without --out and the invocation's own options: --threads,
-/// --kernels, --parallel, --resume-lr) and the working directory they are relative to, so that `--resume DIR` alone can give them again.
+/// --kernels, --parallel, --resume-lr) and the working directory they are relative to, so that
+/// `--resume DIR` alone can give them again.
 struct GridRunArguments: Codable {
     static let file = "arguments.json"
     static let commands: Set = ["parity", "addition", "memorize", "charlm"]
@@ -190,8 +191,8 @@ struct GridRunArguments: Codable {
 }
 
 /// A task command's arguments (after its name) split into the run's options, the ones for this
-/// invocation only (--threads, --kernels, --parallel, --resume-lr) and the --resume directory; --out, which
-/// names the directory, in none.
+/// invocation only (--threads, --kernels, --parallel, --resume-lr) and the --resume directory;
+/// --out, which names the directory, in none.
 func splitArguments(_ args: [String]) -> (run: [String], once: [String], resume: String?) {
     var run: [String] = [], once: [String] = [], resume: String?, i = 0
     while i < args.count {

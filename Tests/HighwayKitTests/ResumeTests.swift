@@ -229,7 +229,7 @@ struct ResumeTests {
             t.options.maxSamples = samples
             return t
         }
-        _ = try task("whole", samples: 128).run()
+        _ = try task("whole", samples: 192).run()
         var t = task("extended", samples: 64)
         let short = try t.run()[0]
         #expect(short.samplesSeen == 64)
@@ -241,6 +241,10 @@ struct ResumeTests {
         #expect(try Data(contentsOf: summaryURL) == shortSummary)
         t.options.maxSamples = 128
         #expect(try t.run()[0].samplesSeen == 128)
+        // stopped but not finished (as when interrupted during the final measurement): trains on too
+        try FileManager.default.removeItem(at: summaryURL)
+        t.options.maxSamples = 192
+        #expect(try t.run()[0].samplesSeen == 192)
         try Self.expectSameRun(root.appendingPathComponent("whole"), root.appendingPathComponent("extended"))
 
         // a run that stopped at its target is done whatever the budget

@@ -239,23 +239,28 @@ enum GridTrainer {
         // ---- resuming (GridCheckpoint.swift) ----
         let checkpoint = GridCheckpoint(directory: directory, config: cfg, parameters: net.parameters, optimizer: optimizer)
         let maxSteps = max(1, o.maxSamples / o.batchSize), stopAt = o.stopAt ?? o.target
-        var extending = false
+        /// Whether a model that stopped here trains on: its budget was smaller than this one, and
+        /// its last evaluation had not reached the target.
+        func trainsOn(steps: Int, seconds: Double, curve: [GridCurvePoint]) -> Bool {
+            let reached = curve.last.map { $0.level == stream.curriculum?.levels.last && $0.accuracy >= stopAt } ?? false
+            return !reached && steps < maxSteps && seconds < o.maxSeconds
+        }
+        var finished = false
         if o.resume {
             try checkpoint.checkConfig(cfg)
             if let done = try checkpoint.finished() {
-                // a larger budget continues a model that its old one stopped short of the target
-                let last = done.1.last
-                let reached = last.map { $0.level == stream.curriculum?.levels.last && $0.accuracy >= stopAt } ?? false
-                guard !reached, done.0.steps < maxSteps, done.0.seconds < o.maxSeconds else { return done }
-                extending = true
+                guard trainsOn(steps: done.0.steps, seconds: done.0.seconds, curve: done.1) else { return done }
+                finished = true
             }
         }
         var saved = o.resume ? try checkpoint.load() : nil
-        if extending {
-            guard saved != nil else { throw ResumeError(path: checkpoint.url.path, reason: "a larger budget continues a finished model from its checkpoint, and there is none") }
+        if finished && saved == nil {
+            throw ResumeError(path: checkpoint.url.path, reason: "a larger budget continues a finished model from its checkpoint, and there is none")
+        }
+        if let s = saved, s.stopped, trainsOn(steps: s.step, seconds: s.elapsed, curve: s.curve) {
             saved!.stopped = false
             // an interruption from here on must not leave the model looking finished at its old budget
-            try FileManager.default.removeItem(at: checkpoint.summaryURL)
+            if finished { try FileManager.default.removeItem(at: checkpoint.summaryURL) }
         }
         // ----
         try writeJSON(cfg, to: directory.appendingPathComponent("config.json"))
@@ -335,7 +340,7 @@ enum GridTrainer {
                              + (recordRate ? ", lr \(optimizer.learningRate)" : ""))
                     try writeCurve(curve, task: task, model: net.summary, directory: directory)
                     if let c = stream.curriculum, !c.isLast {
-                        if acc >= o.advanceAt ?? o.stopAt ?? o.target {   // the next level, with its own evaluation set
+                        if acc >= o.advanceAt ?? stopAt {   // the next level, with its own evaluation set
                             largestSolvedLevel = c.level
                             c.advance()
                             evalSet = drawEvalSet()
