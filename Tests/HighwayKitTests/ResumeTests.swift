@@ -133,7 +133,7 @@ struct ResumeTests {
     static func gridResult(_ dir: URL) throws -> String {
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("summary.json"))) as! [String: Any]
         let curve = try ResumeCheckpoint.decoder.decode([GridCurvePoint].self, from: Data(contentsOf: dir.appendingPathComponent("curve.json")))
-        let points = curve.map { "\($0.step) \($0.samples) \($0.trainLoss.bitPattern) \($0.accuracy.bitPattern) \($0.learningRate ?? 0)" }
+        let points = curve.map { "\($0.step) \($0.samples) \($0.trainLoss.bitPattern) \($0.accuracy.bitPattern) \($0.learningRate ?? 0) \($0.gradientNorm ?? -1)" }
         return "\(summary["accuracy"]!) \(summary["steps"]!) \(summary["samples_seen"]!) \(summary["model"]!) | " + points.joined(separator: "; ")
     }
 
@@ -270,7 +270,8 @@ struct ResumeTests {
         #expect(curve.map(\.step) == [4, 8])
         #expect(curve.map { $0.learningRate.map(Float.init) } == [0.001, 0.0005])
         let csv = try String(contentsOf: root.appendingPathComponent("curve.csv"), encoding: .utf8)
-        #expect(csv.hasPrefix("step,samples,seconds,train_loss,accuracy,learning_rate\n"))
+        #expect(csv.hasPrefix("step,samples,seconds,train_loss,accuracy,learning_rate,grad_norm_max\n"))
+        #expect(curve.allSatisfy { ($0.gradientNorm ?? 0) > 0 && $0.gradientNorm!.isFinite })
     }
 
     @Test("models side by side end as one after another would, and resume so after one is interrupted")

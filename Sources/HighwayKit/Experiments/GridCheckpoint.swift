@@ -21,6 +21,8 @@ struct GridRunState: Codable {
     var trainRNG: String
     var lossSum = 0.0
     var lossCount = 0
+    /// The largest gradient norm since the last evaluation (GridCurvePoint.gradientNorm).
+    var largestGradientNorm: Double? = nil
     /// Seconds of training so far (summed over resumed segments).
     var elapsed = 0.0
     var curve: [GridCurvePoint] = []

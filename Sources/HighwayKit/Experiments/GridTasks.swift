@@ -102,8 +102,12 @@ public struct GridCurvePoint: Codable, Sendable {
     public var accuracy: Double
     /// The curriculum level trained and evaluated at this point (nil: no curriculum).
     public var level: Int? = nil
-    /// The learning rate of the steps before this point (with a plateau schedule only).
+    /// The learning rate of the steps before this point (with a plateau schedule, or once
+    /// `resumeLearningRate` changed it).
     public var learningRate: Double? = nil
+    /// The largest global gradient norm, before clipping, of the steps since the previous point:
+    /// a divergence shows here first (nil in runs made before it was recorded).
+    public var gradientNorm: Double? = nil
 }
 
 /// What a task run ends with (`summary.json`).
@@ -288,6 +292,7 @@ enum GridTrainer {
         func elapsed() -> Double { elapsedBefore + monotonicSeconds() - start }
         var curve = saved?.curve ?? []
         var step = saved?.step ?? 0, lossSum = saved?.lossSum ?? 0, lossCount = saved?.lossCount ?? 0, stopped = saved?.stopped ?? false
+        var largestNorm = saved?.largestGradientNorm ?? 0
         // the plateau schedule: the best accuracy at this level and the evaluations since it
         var best = saved?.bestAccuracy ?? -1, sinceBest = saved?.evaluationsSinceBest ?? 0
         optimizer.learningRate = saved?.learningRate ?? o.learningRate
@@ -305,6 +310,7 @@ enum GridTrainer {
         }
         func save(stopped: Bool) throws {
             try checkpoint.save(GridRunState(step: step, trainRNG: trainRNG.stateText, lossSum: lossSum, lossCount: lossCount,
+                                             largestGradientNorm: largestNorm,
                                              elapsed: elapsed(), curve: curve, stopped: stopped,
                                              curriculumIndex: stream.curriculum?.index, largestSolvedLevel: largestSolvedLevel,
                                              evalSetRNG: evalSetRNG, learningRate: optimizer.learningRate,
@@ -321,7 +327,9 @@ enum GridTrainer {
                 let l = Double(loss.value[flat: 0])
                 guard l.isFinite else { throw GridTaskError.nonFinite(task: task, step: step + 1) }
                 lossSum += l; lossCount += 1
-                if o.clip > 0 { clipGradients(net.parameters, maxNorm: o.clip) }
+                let norm = gradientNorm(net.parameters)
+                largestNorm = max(largestNorm, norm)
+                if o.clip > 0 { clip(net.parameters, norm: norm, maxNorm: o.clip) }
                 optimizer.step(net.parameters)
                 for p in net.parameters { p.zeroGrad() }
                 step += 1
@@ -330,8 +338,9 @@ enum GridTrainer {
                     let level = stream.curriculum?.level
                     curve.append(GridCurvePoint(step: step, samples: step * o.batchSize, seconds: elapsed(),
                                                 trainLoss: lossSum / Double(max(lossCount, 1)), accuracy: acc, level: level,
-                                                learningRate: recordRate ? Double(optimizer.learningRate) : nil))
-                    lossSum = 0; lossCount = 0
+                                                learningRate: recordRate ? Double(optimizer.learningRate) : nil,
+                                                gradientNorm: largestNorm))
+                    lossSum = 0; lossCount = 0; largestNorm = 0
                     // the steps this run will get to: all of them, or as many as the time budget allows at this pace
                     let reachable = min(maxSteps, max(step, Int(Double(step) / max(curve.last!.seconds, 1e-9) * o.maxSeconds)))
                     progress(step, reachable, (level.map { "level \($0), " } ?? "")
@@ -389,11 +398,15 @@ enum GridTrainer {
         return (summary, curve)
     }
 
-    /// Scales every gradient so that their joint L2 norm is at most `maxNorm`.
-    static func clipGradients(_ parameters: [Parameter], maxNorm: Float) {
+    /// The joint L2 norm of every gradient.
+    static func gradientNorm(_ parameters: [Parameter]) -> Double {
         var sq = 0.0
         for p in parameters { p.grad.withUnsafeBufferPointer { g in for v in g { sq += Double(v) * Double(v) } } }
-        let norm = sq.squareRoot()
+        return sq.squareRoot()
+    }
+
+    /// Scales every gradient so that their joint L2 norm (`norm`) is at most `maxNorm`.
+    static func clip(_ parameters: [Parameter], norm: Double, maxNorm: Float) {
         guard norm > Double(maxNorm) else { return }
         let s = Float(Double(maxNorm) / norm)
         for p in parameters { p.grad.withUnsafeMutableBufferPointer { g in for i in g.indices { g[i] *= s } } }
@@ -426,11 +439,15 @@ enum GridTrainer {
 
     static func writeCurve(_ curve: [GridCurvePoint], task: String, model: String, directory: URL) throws {
         let levels = curve.contains { $0.level != nil }, rates = curve.contains { $0.learningRate != nil }
+        let norms = curve.contains { $0.gradientNorm != nil }
         var table = CSVTable(header: ["step", "samples", "seconds", "train_loss", "accuracy"] + (levels ? ["level"] : [])
-                                     + (rates ? ["learning_rate"] : []))
+                                     + (rates ? ["learning_rate"] : []) + (norms ? ["grad_norm_max"] : []))
+        // a value a point lacks (a run resumed by a build that records more) is an empty cell
+        func cell(_ v: Double?) -> CSVCell { v.map(CSVCell.number) ?? .text("") }
         for p in curve {
-            table.append(numbers: [Double(p.step), Double(p.samples), p.seconds, p.trainLoss, p.accuracy] + (levels ? [Double(p.level ?? 0)] : [])
-                                  + (rates ? [p.learningRate ?? 0] : []))
+            table.append([Double(p.step), Double(p.samples), p.seconds, p.trainLoss, p.accuracy].map(CSVCell.number)
+                         + (levels ? [cell(p.level.map(Double.init))] : []) + (rates ? [cell(p.learningRate)] : [])
+                         + (norms ? [cell(p.gradientNorm)] : []))
         }
         try table.write(to: directory.appendingPathComponent("curve.csv"))
         try writeJSON(curve, to: directory.appendingPathComponent("curve.json"))
