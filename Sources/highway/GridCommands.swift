@@ -300,6 +300,11 @@ func printSummaries(_ summaries: [GridTaskSummary], directory: String) {
         for (k, v) in s.extra.sorted(by: { $0.key < $1.key }) { line += String(format: "  %@ %.3f", k, v) }
         print(line)
     }
+    if summaries.contains(where: { $0.positionAccuracy != nil }) { print(" accuracy (%) by output position, first to last:") }
+    for s in summaries {
+        guard let a = s.positionAccuracy else { continue }
+        print("   \(s.kind): " + a.map { String(format: "%.1f", $0 * 100) }.joined(separator: " "))
+    }
     print("→ \(directory)")
 }
 

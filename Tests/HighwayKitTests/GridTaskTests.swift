@@ -73,6 +73,7 @@ struct GridTaskTests {
         let dir = Self.tempDir("parity-curriculum")
         defer { try? FileManager.default.removeItem(at: dir) }
         let (task, s, curve) = try Self.curriculumParity(dir, maxSamples: 1000)
+        #expect(s.positionAccuracy == nil)   // one output: exact match says it all
         let levels = curve.compactMap(\.level)
         #expect(levels.count == curve.count && levels.first == 1)
         #expect(zip(levels, levels.dropFirst()).allSatisfy { a, b in b == a || [1, 3, 5, 6].firstIndex(of: b) == [1, 3, 5, 6].firstIndex(of: a)! + 1 })
@@ -154,6 +155,12 @@ struct GridTaskTests {
         }
         let svg = try String(contentsOf: figure.appendingPathExtension("svg"), encoding: .utf8)
         #expect(svg.contains("2-digit addition: grid vs stacked") && svg.contains(s[0].model) && svg.contains(s[1].model))
+        // the final accuracy at each of the sum's 3 digits: an exact match needs all of them
+        #expect(svg.contains("final accuracy by output position"))
+        for x in s {
+            let a = try #require(x.positionAccuracy)
+            #expect(a.count == 3 && a.allSatisfy { (0...1).contains($0) } && x.accuracy <= a.min()!, "\(a) \(x.accuracy)")
+        }
         // a directory of a two-model run, and one that is no run at all
         var both = SequenceTask(kind: .addition, length: 2, outputDirectory: dir.appendingPathComponent("pair"))
         both.depth = 2; both.width = 6; both.options = Self.tiny()

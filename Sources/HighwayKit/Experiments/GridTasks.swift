@@ -134,11 +134,16 @@ public struct GridTaskSummary: Codable, Sendable {
     /// With a curriculum: the hardest level at which an evaluation reached `advanceAt` (for the last
     /// level, the final measurement decides against the target); nil without a curriculum.
     public var largestSolvedLevel: Int? = nil
+    /// Tasks with several outputs per example (addition's sum digits, least significant first;
+    /// memorize's symbols): the final measurement's accuracy at each output position, which shows
+    /// how far a model got where exact match is 0.
+    public var positionAccuracy: [Double]? = nil
 
     enum CodingKeys: String, CodingKey {
         case task, model, kind, parameters, accuracy
         case evalExamples = "eval_examples", samplesSeen = "samples_seen", steps, seconds, solved, target
         case bitsPerChar = "bits_per_char", sample, extra, largestSolvedLevel = "largest_solved_level"
+        case positionAccuracy = "position_accuracy"
     }
 }
 
@@ -384,7 +389,8 @@ enum GridTrainer {
         let finalSet = stride(from: 0, to: o.finalExamples, by: o.batchSize).map { i in
             evalDraw(min(o.batchSize, o.finalExamples - i), &finalRNG)
         }
-        let finalAccuracy = try accuracy(net, finalSet, outputs: stream.perOutput ? 1 : stream.outputs, tape: tape)
+        let outputs = stream.perOutput ? 1 : stream.outputs
+        let (finalAccuracy, positions) = try score(net, finalSet, outputs: outputs, tape: tape)
         if let c = stream.curriculum, c.isLast, finalAccuracy >= o.target { largestSolvedLevel = c.level }
         let more = try extra?(net, tape)
         let summary = GridTaskSummary(task: task, model: net.summary, kind: kind.rawValue, parameters: net.parameterCount,
@@ -392,7 +398,7 @@ enum GridTrainer {
                                       samplesSeen: step * o.batchSize, steps: step, seconds: seconds,
                                       solved: finalAccuracy >= o.target, target: o.target,
                                       bitsPerChar: more?.numbers["bits_per_char"], sample: more?.text, extra: more?.numbers ?? [:],
-                                      largestSolvedLevel: largestSolvedLevel)
+                                      largestSolvedLevel: largestSolvedLevel, positionAccuracy: outputs > 1 ? positions : nil)
         try writeCurve(curve, task: task, model: net.summary, directory: directory)
         try writeJSON(summary, to: directory.appendingPathComponent("summary.json"))
         return (summary, curve)
@@ -414,27 +420,34 @@ enum GridTrainer {
 
     /// Exact-match accuracy: an example counts when all of its `outputs` predictions are right.
     static func accuracy(_ net: TaskNet, _ set: [(x: Tensor, labels: [Int])], outputs: Int, tape: Tape) throws -> Double {
-        var correct = 0, total = 0
+        try score(net, set, outputs: outputs, tape: tape).exact
+    }
+
+    /// Exact-match accuracy and the accuracy at each of the `outputs` positions.
+    static func score(_ net: TaskNet, _ set: [(x: Tensor, labels: [Int])], outputs: Int, tape: Tape) throws
+        -> (exact: Double, positions: [Double]) {
+        var correct = 0, total = 0, right = [Int](repeating: 0, count: outputs)
         for (x, labels) in set {
             tape.reset()
             let z = try net.logits(tape.constant(x)).value    // (B·K, C)
             let C = z.shape[1], B = labels.count / outputs
             z.withUnsafeBufferPointer { p in
                 for b in 0..<B {
-                    var ok = true
-                    for k in 0..<outputs where ok {
+                    var all = true
+                    for k in 0..<outputs {
                         let r = b * outputs + k
                         var best = 0
                         for c in 1..<C where p[r * C + c] > p[r * C + best] { best = c }
-                        ok = best == labels[r]
+                        if best == labels[r] { right[k] += 1 } else { all = false }
                     }
-                    if ok { correct += 1 }
+                    if all { correct += 1 }
                 }
             }
             total += B
         }
         tape.reset()
-        return Double(correct) / Double(max(total, 1))
+        let n = Double(max(total, 1))
+        return (Double(correct) / n, right.map { Double($0) / n })
     }
 
     static func writeCurve(_ curve: [GridCurvePoint], task: String, model: String, directory: URL) throws {
@@ -455,22 +468,34 @@ enum GridTrainer {
         try curveFigure(title: "\(task): \(model)", curves: [(model, curve)]).write(to: directory.appendingPathComponent("curve"))
     }
 
-    /// Training loss and exact-match accuracy against training examples seen, one line per model.
-    static func curveFigure(title: String, curves: [(String, [GridCurvePoint])]) -> Figure {
+    /// Training loss and exact-match accuracy against training examples seen, one line per model;
+    /// with `summaries` that have them, the final accuracy at each output position too.
+    static func curveFigure(title: String, curves: [(String, [GridCurvePoint])], summaries: [GridTaskSummary] = []) -> Figure {
         let colors = Color.palette
         func series(_ value: (GridCurvePoint) -> Double) -> [Series] {
             curves.enumerated().map { i, c in
                 Series(name: c.0, x: c.1.map { Double($0.samples) }, y: c.1.map(value), color: colors[i % colors.count])
             }
         }
-        return Figure(title: title, panels: [
+        var panels = [
             Panel(title: "training loss", x: Axis("training examples"), y: Axis("mean cross-entropy", scale: .log10),
                   series: series { max($0.trainLoss, 1e-6) }),
             Panel(title: "exact-match accuracy (fresh examples)", x: Axis("training examples"), y: Axis("accuracy", range: 0...1),
                   series: series(\.accuracy)),
-        ] + (curves.contains { $0.1.contains { $0.level != nil } }
-            ? [Panel(title: "curriculum level", x: Axis("training examples"), y: Axis("level"), series: series { Double($0.level ?? 0) })]
-            : []))
+        ]
+        if curves.contains(where: { $0.1.contains { $0.level != nil } }) {
+            panels.append(Panel(title: "curriculum level", x: Axis("training examples"), y: Axis("level"), series: series { Double($0.level ?? 0) }))
+        }
+        let positions = summaries.enumerated().compactMap { i, s in
+            s.positionAccuracy.map { a in
+                Series(name: s.model, x: a.indices.map { Double($0 + 1) }, y: a, color: colors[i % colors.count], markers: true)
+            }
+        }
+        if !positions.isEmpty {
+            panels.append(Panel(title: "final accuracy by output position", x: Axis("position (addition: 1 = lowest digit)"),
+                                y: Axis("accuracy", range: 0...1), series: positions))
+        }
+        return Figure(title: title, panels: panels, columns: panels.count > 3 ? 2 : nil)
     }
 
     /// Runs several models of one task into `directory/<model>` and writes the comparison; with
@@ -482,7 +507,7 @@ enum GridTrainer {
         let results = try withInterruptHandler { try runAll(runs.map(\.1), parallel: parallel) }
         let summaries = results.map(\.0), curves = results.map { ($0.0.model, $0.1) }
         if runs.count > 1 {
-            try curveFigure(title: title, curves: curves).write(to: directory.appendingPathComponent("comparison"))
+            try curveFigure(title: title, curves: curves, summaries: summaries).write(to: directory.appendingPathComponent("comparison"))
             try writeJSON(summaries, to: directory.appendingPathComponent("summary.json"))
         }
         return summaries
@@ -582,7 +607,7 @@ public enum GridRunComparison {
         }
         let tasks = Set(summaries.map(\.task)).sorted()
         try GridTrainer.curveFigure(title: title ?? "\(tasks.joined(separator: ", ")): \(summaries.map(\.kind).joined(separator: " vs "))",
-                                    curves: curves).write(to: output)
+                                    curves: curves, summaries: summaries).write(to: output)
         return summaries
     }
 }
