@@ -272,13 +272,15 @@ struct GridInterrupted: Error, CustomStringConvertible {
 
 /// Runs a task; an interruption says how to continue, a run directory of another task or other
 /// settings is a command-line error (exit 2).
-func runGridTask<T>(_ command: String, directory: String, _ body: () throws -> T) throws -> T {
+func runGridTask<T>(_ command: String, directory: String, parallel: Bool, _ body: () throws -> T) throws -> T {
     do {
         return try body()
     } catch let e as GridTaskError {
         switch e {
         case .interrupted(let checkpoint):
-            throw GridInterrupted(description: "interrupted: checkpoint saved at \(checkpoint); continue with `highway \(command) --resume \(directory)`")
+            // side by side, every model saved its own checkpoint
+            let saved = parallel ? "checkpoints saved in \(directory)" : "checkpoint saved at \(checkpoint)"
+            throw GridInterrupted(description: "interrupted: \(saved); continue with `highway \(command) --resume \(directory)\(parallel ? " --parallel" : "")`")
         case .resumeMismatch: throw ValidationError("\(e).")
         default: throw e
         }
@@ -373,13 +375,13 @@ struct ParityCommand: ParsableCommand {
         task.options = train.options
         let bar = ModelProgress(sideBySide: train.parallel)
         if sweep {
-            let (points, largest) = try runGridTask("parity", directory: dir) { try task.sweep(bitsList: try sweepList(), progress: bar.update) }
+            let (points, largest) = try runGridTask("parity", directory: dir, parallel: train.parallel) { try task.sweep(bitsList: try sweepList(), progress: bar.update) }
             bar.finish()
             for p in points { print(String(format: " %-12@ k = %4d: %6.2f%% %@ (%d samples, %.0f s)", p.model, p.bits, p.accuracy * 100, p.solved ? "solved" : "not solved", p.samplesSeen, p.seconds)) }
             for (m, k) in largest.sorted(by: { $0.key < $1.key }) { print(" largest k solved by \(m): \(k)") }
             print("→ \(dir)")
         } else {
-            let s = try runGridTask("parity", directory: dir) { try task.run(progress: bar.update) }
+            let s = try runGridTask("parity", directory: dir, parallel: train.parallel) { try task.run(progress: bar.update) }
             bar.finish()
             printSummaries(s, directory: dir)
             if task.curriculum != nil { printLargestSolved(s, unit: "k") }
@@ -446,7 +448,7 @@ struct AdditionCommand: ParsableCommand {
         try models.configure(&task, train)
         task.curriculum = try parseCurriculum(curriculum, last: digits, option: "--digits")
         let bar = ModelProgress(sideBySide: train.parallel)
-        let s = try runGridTask("addition", directory: dir) { try task.run(progress: bar.update) }
+        let s = try runGridTask("addition", directory: dir, parallel: train.parallel) { try task.run(progress: bar.update) }
         bar.finish()
         printSummaries(s, directory: dir)
         if task.curriculum != nil { printLargestSolved(s, unit: "digits") }
@@ -486,7 +488,7 @@ struct MemorizeCommand: ParsableCommand {
         task.symbols = symbols
         try models.configure(&task, train)
         let bar = ModelProgress(sideBySide: train.parallel)
-        let s = try runGridTask("memorize", directory: dir) { try task.run(progress: bar.update) }
+        let s = try runGridTask("memorize", directory: dir, parallel: train.parallel) { try task.run(progress: bar.update) }
         bar.finish()
         printSummaries(s, directory: dir)
     }
@@ -538,7 +540,7 @@ struct CharLMCommand: ParsableCommand {
         o.finalExamples = max(1, train.finalExamples / steps)
         task.options = o
         let bar = ModelProgress(sideBySide: train.parallel)
-        let s = try runGridTask("charlm", directory: dir) { try task.run(progress: bar.update) }
+        let s = try runGridTask("charlm", directory: dir, parallel: train.parallel) { try task.run(progress: bar.update) }
         bar.finish()
         printSummaries(s, directory: dir)
         for r in s { if let t = r.sample { print("sample (\(r.kind)):\n\(t)") } }
