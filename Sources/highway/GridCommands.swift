@@ -194,20 +194,14 @@ struct GridRunArguments: Codable {
 /// invocation only (--threads, --kernels, --parallel, --resume-lr) and the --resume directory;
 /// --out, which names the directory, in none.
 func splitArguments(_ args: [String]) -> (run: [String], once: [String], resume: String?) {
-    var run: [String] = [], once: [String] = [], resume: String?, i = 0
-    while i < args.count {
-        let a = args[i]
-        // "--name value" or "--name=value"
-        let (name, inline) = a.firstIndex(of: "=").map { (String(a[..<$0]), String?(String(a[a.index(after: $0)...]))) } ?? (a, nil)
-        let width = inline == nil ? 2 : 1
+    var run: [String] = [], once: [String] = [], resume: String?
+    for (name, tokens) in optionGroups(args) {
         switch name {
         case "--out": break
-        case "--resume": resume = inline ?? (i + 1 < args.count ? args[i + 1] : nil)
-        case "--threads", "--kernels", "--resume-lr": once += args[i..<min(i + width, args.count)]
-        case "--parallel": once.append(a); i += 1; continue
-        default: run.append(a); i += 1; continue
+        case "--resume": resume = tokens[0].contains("=") ? String(tokens[0].drop { $0 != "=" }.dropFirst()) : tokens.dropFirst().first
+        case "--threads", "--kernels", "--resume-lr", "--parallel": once += tokens
+        default: run += tokens
         }
-        i += width
     }
     return (run, once, resume)
 }
