@@ -332,9 +332,8 @@ enum GridTrainer {
                 let l = Double(loss.value[flat: 0])
                 guard l.isFinite else { throw GridTaskError.nonFinite(task: task, step: step + 1) }
                 lossSum += l; lossCount += 1
-                let norm = gradientNorm(net.parameters)
-                largestNorm = max(largestNorm, norm)
-                if o.clip > 0 { clip(net.parameters, norm: norm, maxNorm: o.clip) }
+                // clip ≤ 0 only measures
+                largestNorm = max(largestNorm, clipGradientNorm(net.parameters, maxNorm: o.clip))
                 optimizer.step(net.parameters)
                 for p in net.parameters { p.zeroGrad() }
                 step += 1
@@ -402,20 +401,6 @@ enum GridTrainer {
         try writeCurve(curve, task: task, model: net.summary, directory: directory)
         try writeJSON(summary, to: directory.appendingPathComponent("summary.json"))
         return (summary, curve)
-    }
-
-    /// The joint L2 norm of every gradient.
-    static func gradientNorm(_ parameters: [Parameter]) -> Double {
-        var sq = 0.0
-        for p in parameters { p.grad.withUnsafeBufferPointer { g in for v in g { sq += Double(v) * Double(v) } } }
-        return sq.squareRoot()
-    }
-
-    /// Scales every gradient so that their joint L2 norm (`norm`) is at most `maxNorm`.
-    static func clip(_ parameters: [Parameter], norm: Double, maxNorm: Float) {
-        guard norm > Double(maxNorm) else { return }
-        let s = Float(Double(maxNorm) / norm)
-        for p in parameters { p.grad.withUnsafeMutableBufferPointer { g in for i in g.indices { g[i] *= s } } }
     }
 
     /// Exact-match accuracy: an example counts when all of its `outputs` predictions are right.
