@@ -16,6 +16,8 @@ struct GridTrainArguments: ParsableArguments {
     var stopAt: Double?
     @Option(help: "Move a --curriculum to its next level once an evaluation reaches this accuracy (default: --stop-at); only the last level must reach --stop-at.")
     var advanceAt: Double?
+    @Option(help: "With a --curriculum: the share of training examples drawn at a level picked at random from all levels instead of the current one (0 to 1; e.g. 0.25), so that harder problems are seen all along and learned levels are not forgotten; evaluations stay at the current level.")
+    var mix = 0.0
     @Option(help: "Halve the learning rate after this many evaluations in a row without a better accuracy (0: never); with a --curriculum, at its last level only, once an evaluation there reached --advance-at; at most ten times.")
     var plateau = 0
     @Option(help: "Evaluate every this many steps.") var evalEvery = 100
@@ -43,22 +45,25 @@ struct GridTrainArguments: ParsableArguments {
         if let stopAt, !(stopAt > 0 && stopAt <= 1) { throw ValidationError("--stop-at must be in (0, 1], got \(stopAt).") }
         if plateau < 0 { throw ValidationError("--plateau must be ≥ 0, got \(plateau).") }
         if let advanceAt, !(advanceAt > 0 && advanceAt <= 1) { throw ValidationError("--advance-at must be in (0, 1], got \(advanceAt).") }
+        if !(mix >= 0 && mix <= 1) { throw ValidationError("--mix must be in [0, 1], got \(mix).") }
         if evalEvery < 1 { throw ValidationError("--eval-every must be at least 1, got \(evalEvery).") }
         if evalExamples < 1 || finalExamples < 1 { throw ValidationError("--eval-examples and --final-examples must be at least 1.") }
         if !(clip >= 0) { throw ValidationError("--clip must be ≥ 0, got \(clip).") }
     }
 
-    /// `--advance-at` only means something to a task run with a `--curriculum`.
-    func checkAdvanceAt(curriculum: Bool) throws {
-        if advanceAt != nil && !curriculum {
+    /// `--advance-at` and `--mix` only mean something to a task run with a `--curriculum`.
+    func checkCurriculumOptions(curriculum: Bool) throws {
+        guard !curriculum else { return }
+        if advanceAt != nil {
             throw ValidationError("--advance-at moves a --curriculum to its next level; it needs --curriculum (parity, addition).")
         }
+        if mix > 0 { throw ValidationError("--mix mixes the levels of a --curriculum; it needs --curriculum (parity, addition).") }
     }
 
     var options: GridTrainOptions {
         var o = GridTrainOptions()
         o.batchSize = batch; o.learningRate = lr; o.maxSamples = maxSamples; o.maxSeconds = minutes * 60
-        o.target = target; o.stopAt = stopAt; o.advanceAt = advanceAt; o.plateau = plateau; o.evalEvery = evalEvery; o.evalExamples = evalExamples; o.finalExamples = finalExamples
+        o.target = target; o.stopAt = stopAt; o.advanceAt = advanceAt; o.mix = mix; o.plateau = plateau; o.evalEvery = evalEvery; o.evalExamples = evalExamples; o.finalExamples = finalExamples
         o.clip = clip; o.seed = seed
         o.resume = resume != nil; o.resumeLearningRate = resumeLr; o.parallel = parallel
         return o
@@ -343,7 +348,7 @@ struct ParityCommand: ParsableCommand {
         _ = try parseModels(model, allowed: [.tied, .untied, .feedforward], option: "--model")
         if sweep { _ = try sweepList() }
         if sweep && curriculum != nil { throw ValidationError("--curriculum and --sweep do not go together: a curriculum run already reports the largest k solved.") }
-        try train.checkAdvanceAt(curriculum: curriculum != nil)
+        try train.checkCurriculumOptions(curriculum: curriculum != nil)
         _ = try curriculumStages()
     }
 
@@ -430,7 +435,7 @@ struct AdditionCommand: ParsableCommand {
     func validate() throws {
         if digits < 1 { throw ValidationError("--digits must be at least 1, got \(digits).") }
         _ = try parseCurriculum(curriculum, last: digits, option: "--digits")
-        try train.checkAdvanceAt(curriculum: curriculum != nil)
+        try train.checkCurriculumOptions(curriculum: curriculum != nil)
     }
 
     func run() throws {
@@ -470,7 +475,7 @@ struct MemorizeCommand: ParsableCommand {
     func validate() throws {
         if length < 1 { throw ValidationError("--length must be at least 1, got \(length).") }
         if symbols < 2 { throw ValidationError("--symbols must be at least 2, got \(symbols).") }
-        try train.checkAdvanceAt(curriculum: false)
+        try train.checkCurriculumOptions(curriculum: false)
     }
 
     func run() throws {
@@ -517,7 +522,7 @@ struct CharLMCommand: ParsableCommand {
         if steps < 1 || depth < 1 || width < 1 { throw ValidationError("--steps, --depth and --width must be at least 1.") }
         if sampleLength < 0 { throw ValidationError("--sample-length must be ≥ 0, got \(sampleLength).") }
         _ = try parseModels(model, allowed: [.grid, .stacked], option: "--model")
-        try train.checkAdvanceAt(curriculum: false)
+        try train.checkCurriculumOptions(curriculum: false)
     }
 
     func run() throws {

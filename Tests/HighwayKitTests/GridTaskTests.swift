@@ -111,6 +111,23 @@ struct GridTaskTests {
         #expect(config?["advance_at"] as? Double == 0.6)
     }
 
+    @Test("a run with a curriculum mix records it, trains differently from one without, and resumes only with the same mix")
+    func curriculumMixRun() throws {
+        let plain = Self.tempDir("parity-unmixed"), mixed = Self.tempDir("parity-mixed")
+        defer { for d in [plain, mixed] { try? FileManager.default.removeItem(at: d) } }
+        let (_, _, a) = try Self.curriculumParity(plain, maxSamples: 600) { $0.target = 1.01 }
+        let (task, _, b) = try Self.curriculumParity(mixed, maxSamples: 600) { $0.target = 1.01; $0.mix = 0.5 }
+        #expect(a.map(\.trainLoss) != b.map(\.trainLoss))
+        #expect(b.allSatisfy { $0.level == 1 })   // evaluations at level 1 (target 1.01: never passed)
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: mixed.appendingPathComponent("config.json"))) as? [String: Any]
+        #expect(config?["curriculum_mix"] as? Double == 0.5)
+        let unmixed = try JSONSerialization.jsonObject(with: Data(contentsOf: plain.appendingPathComponent("config.json"))) as? [String: Any]
+        #expect(unmixed?["curriculum_mix"] == nil)   // absent at 0: runs from before the option resume
+        var other = task
+        other.options.mix = 0.25; other.options.resume = true; other.options.maxSamples = 1200
+        #expect(throws: GridTaskError.self) { try other.run() }
+    }
+
     @Test("the plateau schedule halves the learning rate after `plateau` evaluations without a better accuracy")
     func plateauSchedule() throws {
         let dir = Self.tempDir("parity-plateau")
@@ -215,6 +232,39 @@ struct GridTaskTests {
             #expect(highNonZero)
             c.advance()
         }
+    }
+
+    @Test("a curriculum mix draws that share of training problems at random levels; evaluation problems stay at the current level")
+    func curriculumMixStreams() {
+        let task = SequenceTask(kind: .addition, length: 6, outputDirectory: Self.tempDir("unused"))
+        let c = Curriculum.stepping(from: 1, by: 1, to: 6)                // 1 … 6, at level 1
+        let stream = task.stream(curriculum: c)
+        /// The share of problems with a live digit above the lowest.
+        func higher(_ draw: (Int, inout SeededGenerator) -> (x: Tensor, labels: [Int])) -> Double {
+            var rng = SeededGenerator(seed: 9)
+            let (x, _) = draw(3000, &rng)
+            return Double((0..<3000).filter { b in (1..<6).contains { Self.symbol(x, b, $0) != 0 || Self.symbol(x, b, 7 + $0) != 0 } }.count) / 3000
+        }
+        // without a mix, training and evaluation draw the same problems from the same generator state
+        var r1 = SeededGenerator(seed: 5), r2 = SeededGenerator(seed: 5)
+        #expect(stream.draw(50, &r1).labels == stream.evalDraw!(50, &r2).labels && r1.next() == r2.next())
+        #expect(higher(stream.draw) == 0 && higher(stream.evalDraw!) == 0)
+        c.mix = 0.5
+        // half at a random level of six; a level above 1 has a nonzero digit above the lowest almost always
+        let share = higher(stream.draw)
+        #expect(share > 0.5 * 5 / 6 - 0.05 && share < 0.5 * 5 / 6 + 0.05, "\(share)")
+        #expect(higher(stream.evalDraw!) == 0)
+        c.mix = 1
+        #expect(higher(stream.draw) > 0.8)
+        // parity: live bits at random levels in training, the current level in evaluation
+        let p = Curriculum.stepping(from: 2, by: 2, to: 8)               // 2, 4, 6, 8
+        p.mix = 1
+        let parity = ParityTask.stream(bits: 8, curriculum: p)
+        var rng = SeededGenerator(seed: 2)
+        let live = { (x: Tensor, b: Int) in (0..<8).filter { x[flat: b * 8 + $0] != 0 }.count }
+        let (xt, _) = parity.draw(400, &rng), (xe, _) = parity.evalDraw!(400, &rng)
+        #expect(Set((0..<400).map { live(xt, $0) }) == [2, 4, 6, 8])
+        #expect((0..<400).allSatisfy { live(xe, $0) == 2 })
     }
 
     @Test("memorisation: the sequence, a delimiter, blanks; labels repeat the sequence")

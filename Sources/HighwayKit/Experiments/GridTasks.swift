@@ -166,6 +166,10 @@ public struct GridTrainOptions: Codable, Sendable {
     /// `stopAt` (or `target`). Lower than `stopAt`, levels pass once the new digits are learned
     /// instead of waiting for the last percent of polish, which only the last level needs.
     public var advanceAt: Double? = nil
+    /// With a curriculum: the share of training examples drawn at a random level (uniform over all
+    /// levels) instead of the current one; 0: every training example at the current level.
+    /// Evaluations, and so advancing, stay at the current level. Ignored without a curriculum.
+    public var mix = 0.0
     /// Halve the learning rate after this many evaluations in a row without a better accuracy
     /// (0: never); with a curriculum, at its last level only, and with `advanceAt`, once an
     /// evaluation there reached it; never below 1/1024 of `learningRate`. Adam's steps at a fixed
@@ -216,6 +220,16 @@ final class Curriculum {
     private(set) var index = 0
     init(levels: [Int]) { precondition(!levels.isEmpty); self.levels = levels }
     var level: Int { levels[index] }
+    /// The share of training examples drawn at a level picked uniformly from all levels instead of
+    /// the current one (Zaremba & Sutskever's "combined" strategy), so that harder problems than the
+    /// current level are seen all along and easier ones are not forgotten; evaluations stay at `level`.
+    var mix = 0.0
+    /// The level of one training example: `level`, or with probability `mix` a random one (the
+    /// generator is only drawn from when `mix` > 0, so runs without it are unchanged).
+    func trainingLevel(_ rng: inout SeededGenerator) -> Int {
+        guard mix > 0, Double(rng.next() >> 11) * 0x1p-53 < mix else { return level }
+        return levels[Int(rng.next(below: UInt64(levels.count)))]
+    }
     var isLast: Bool { index == levels.count - 1 }
     func advance() { if !isLast { index += 1 } }
     /// Moves to the last level (the final measurement is always at full difficulty).
@@ -241,7 +255,11 @@ enum GridTrainer {
         cfg["learning_rate"] = Double(o.learningRate); cfg["max_samples"] = o.maxSamples; cfg["max_seconds"] = o.maxSeconds
         cfg["target"] = o.target; cfg["stop_at"] = o.stopAt ?? o.target; cfg["eval_every"] = o.evalEvery; cfg["eval_examples"] = o.evalExamples
         cfg["final_examples"] = o.finalExamples; cfg["clip"] = Double(o.clip); cfg["seed"] = Int(o.seed)
-        if let c = stream.curriculum { cfg["curriculum_levels"] = c.levels }
+        if let c = stream.curriculum {
+            cfg["curriculum_levels"] = c.levels
+            c.mix = o.mix
+            if o.mix > 0 { cfg["curriculum_mix"] = o.mix }   // absent at 0, so earlier runs still resume
+        }
         if let a = o.advanceAt { cfg["advance_at"] = a }
         if o.plateau > 0 { cfg["plateau"] = o.plateau }
         let optimizer = try Adam(learningRate: o.learningRate)
@@ -640,11 +658,12 @@ public struct ParityTask {
     /// (Filling with −1 instead — 0 bits — left even 4 live bits of 64 unlearned: the constant
     /// inputs drown the live ones in the first projection.)
     static func stream(bits: Int, curriculum: Curriculum? = nil) -> TaskStream {
-        var stream = TaskStream(outputs: 1) { batch, rng in
-            let live = curriculum?.level ?? bits
+        // training draws may mix levels (Curriculum.mix); evaluations are at the current level
+        func strings(training: Bool) -> (Int, inout SeededGenerator) -> (x: Tensor, labels: [Int]) { { batch, rng in
             var x = Tensor.zeros([batch, 1, bits]), labels = [Int](repeating: 0, count: batch)
             x.withUnsafeMutableBufferPointer { p in
                 for b in 0..<batch {
+                    let live = curriculum.map { training ? $0.trainingLevel(&rng) : $0.level } ?? bits
                     var odd = 0
                     let row = b * bits
                     for i in 0..<live {          // inputs from `live` on stay 0
@@ -656,7 +675,8 @@ public struct ParityTask {
                 }
             }
             return (x, labels)
-        }
+        } }
+        var stream = TaskStream(outputs: 1, draw: strings(training: true), evalDraw: strings(training: false))
         stream.curriculum = curriculum
         return stream
     }
@@ -782,7 +802,8 @@ public struct SequenceTask {
 
     func stream(curriculum: Curriculum? = nil) -> TaskStream {
         let (V, _, T, K) = shape, n = length, kind = self.kind, symbols = self.symbols
-        var stream = TaskStream(outputs: K) { batch, rng in
+        // training draws may mix levels (Curriculum.mix); evaluations are at the current level
+        func problems(training: Bool) -> (Int, inout SeededGenerator) -> (x: Tensor, labels: [Int]) { { batch, rng in
             var x = Tensor.zeros([batch, T, V]), labels = [Int](repeating: 0, count: batch * K)
             x.withUnsafeMutableBufferPointer { p in
                 for b in 0..<batch {
@@ -790,7 +811,8 @@ public struct SequenceTask {
                     switch kind {
                     case .addition:
                         var a = [Int](repeating: 0, count: n), c = [Int](repeating: 0, count: n)
-                        for i in 0..<(curriculum?.level ?? n) { a[i] = Int(rng.next(below: 10)); c[i] = Int(rng.next(below: 10)) }
+                        let live = curriculum.map { training ? $0.trainingLevel(&rng) : $0.level } ?? n
+                        for i in 0..<live { a[i] = Int(rng.next(below: 10)); c[i] = Int(rng.next(below: 10)) }
                         for i in 0..<n { put(i, a[i]); put(n + 1 + i, c[i]) }
                         put(n, 10); put(2 * n + 1, 11)
                         var carry = 0
@@ -812,7 +834,8 @@ public struct SequenceTask {
                 }
             }
             return (x, labels)
-        }
+        } }
+        var stream = TaskStream(outputs: K, draw: problems(training: true), evalDraw: problems(training: false))
         stream.curriculum = curriculum
         return stream
     }
