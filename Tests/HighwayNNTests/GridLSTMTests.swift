@@ -42,7 +42,48 @@ struct GridLSTMTests {
         Config(label: "3-LSTM mixed tying, no priority",
                dims: [GridDimension(.lstm, tied: true), GridDimension(.lstm, tied: false), GridDimension(.lstm, tied: true)],
                topology: .planeDepth(rows: 1, columns: 2, depth: 2)),
+        Config(label: "custom 2-D tree: a slot read by two cells, an external slot read twice",
+               dims: [GridDimension(.lstm, tied: false), GridDimension(.lstm, priority: true)], topology: tree),
     ]
+
+    /// A hand-wired grid the builders never make: slot 4 (cell 0's depth output) feeds both later
+    /// cells, and external slot 2 is read by two cells, so their gradients must add up.
+    static let tree = try! GridTopology(dimensions: 2, cells: [
+        .init(level: 0, inputs: [0, 1], outputs: [3, 4]),
+        .init(level: 0, inputs: [4, 2], outputs: [5, 6]),
+        .init(level: 1, inputs: [4, 2], outputs: [7, 8]),
+        .init(level: 1, inputs: [6, 8], outputs: [9, 10]),
+    ], externalSlots: 2, outputSlots: [10, 5])
+
+    @Test("a custom topology is checked: the builders' wiring passes, each broken rule throws naming the cell or slot")
+    func customTopology() throws {
+        for top in [GridTopology.timeDepth(steps: 3, depth: 2, outputSteps: 2), .planeDepth(rows: 2, columns: 2, depth: 3), .depthStack(depth: 4)] {
+            let copy = try GridTopology(dimensions: top.dimensions, cells: top.cells, externalSlots: top.externalSlots, outputSlots: top.outputSlots)
+            #expect(copy == top)   // same slot count and levels, computed from the cells
+        }
+        #expect(Self.tree.slotCount == 11 && Self.tree.levels == 2)
+        func reason(_ cells: [GridTopology.Cell], dimensions: Int = 2, external: Int = 2, outputs: [Int] = [4]) -> String {
+            do {
+                _ = try GridTopology(dimensions: dimensions, cells: cells, externalSlots: external, outputSlots: outputs)
+                return "no error"
+            } catch let e as GridTopologyError { return e.description } catch { return "\(error)" }
+        }
+        let ok = GridTopology.Cell(level: 0, inputs: [0, 1], outputs: [3, 4])
+        #expect(reason([ok]) == "no error")
+        #expect(reason([ok], dimensions: 0).contains("dimensions must be at least 1"))
+        #expect(reason([ok], external: 0).contains("externalSlots must be at least 1"))
+        #expect(reason([]).contains("no cells"))
+        #expect(reason([ok], outputs: []).contains("no output slots"))
+        #expect(reason([.init(level: 0, inputs: [0], outputs: [3, 4])]).contains("cell 0 has 1 inputs and 2 outputs"))
+        #expect(reason([.init(level: -1, inputs: [0, 1], outputs: [3, 4])]).contains("cell 0 has level -1"))
+        #expect(reason([ok, .init(level: 0, inputs: [9, 1], outputs: [5, 6])]).contains("cell 1 reads slot 9"))
+        #expect(reason([.init(level: 0, inputs: [0, -1], outputs: [3, 4])]).contains("cell 0 reads slot -1"))
+        // a cell may not read what it writes itself, nor a later cell's output
+        #expect(reason([.init(level: 0, inputs: [3, 1], outputs: [3, 4])]).contains("cell 0 reads slot 3"))
+        #expect(reason([ok, .init(level: 0, inputs: [0, 2], outputs: [2, 6])]).contains("cell 1 writes slot 2; written slots must be above"))
+        #expect(reason([ok, .init(level: 0, inputs: [0, 2], outputs: [4, 6])]).contains("cell 1 writes slot 4, which another cell already writes"))
+        #expect(reason([ok], outputs: [4, 1]).contains("output slot 1 is not written by any cell"))
+    }
 
     @Test("gradient check: input and every weight and bias", arguments: configs)
     func gradients(_ config: Config) throws {

@@ -62,27 +62,35 @@ public struct GridDimension: Sendable, Equatable, Codable, CustomStringConvertib
 
 /// The cells of a grid and how their slots connect, in an order that computes every cell after
 /// the cells it reads. Builders: ``depthStack(depth:)`` (1-LSTM), ``timeDepth(steps:depth:outputSteps:)``
-/// (2-LSTM), ``planeDepth(rows:columns:depth:)`` (3-LSTM).
+/// (2-LSTM), ``planeDepth(rows:columns:depth:)`` (3-LSTM); any other wiring through
+/// ``init(dimensions:cells:externalSlots:outputSlots:)``, which checks it.
 public struct GridTopology: Sendable, Equatable {
     public struct Cell: Sendable, Equatable {
         /// The depth level: selects the weights of untied dimensions.
-        public var level: Int
+        public let level: Int
         /// The slot each dimension's (h, m) comes from (0: the zero state).
-        public var inputs: [Int]
+        public let inputs: [Int]
         /// The slot each dimension's new (h, m) goes to.
-        public var outputs: [Int]
+        public let outputs: [Int]
+
+        public init(level: Int, inputs: [Int], outputs: [Int]) {
+            self.level = level
+            self.inputs = inputs
+            self.outputs = outputs
+        }
     }
+    // Read-only: the forward and backward rely on the checks of the public initialiser.
     /// Dimensions per cell.
-    public var dimensions: Int
-    public var cells: [Cell]
+    public let dimensions: Int
+    public let cells: [Cell]
     /// Slots 1 … externalSlots hold the input projection of input positions 0 … externalSlots − 1.
-    public var externalSlots: Int
+    public let externalSlots: Int
     /// Slots in all, the zero slot included.
-    public var slotCount: Int
+    public let slotCount: Int
     /// The slots whose h is the output, in order.
-    public var outputSlots: [Int]
+    public let outputSlots: [Int]
     /// Depth levels (the number of weight sets of an untied dimension).
-    public var levels: Int
+    public let levels: Int
 
     /// 1-LSTM: `depth` blocks of one dimension in a row; the input is projected once into the first
     /// block's (h, m); the output is the last block's h. One input position, one output.
@@ -146,6 +154,57 @@ public struct GridTopology: Sendable, Equatable {
             }
         }
         return GridTopology(dimensions: 3, cells: cells, externalSlots: positions, slotCount: next, outputSlots: outputs, levels: depth)
+    }
+}
+
+/// What is wrong with a custom ``GridTopology``: the cell or slot and the rule it breaks.
+public struct GridTopologyError: Error, Equatable, Sendable, CustomStringConvertible {
+    public let reason: String
+    public var description: String { "GridTopology: \(reason)" }
+}
+
+extension GridTopology {
+    /// A grid wired by hand. Slot 0 is the zero state (a grid edge), slots 1 … `externalSlots` the
+    /// input projection of input positions 0 … `externalSlots` − 1; every cell reads one slot per
+    /// dimension — the zero slot, an external one, or one an earlier cell wrote — and writes
+    /// `dimensions` fresh slots above `externalSlots`, each written once. A slot may be read by
+    /// several cells (their gradients add up). The output is the h of `outputSlots`, in order,
+    /// each written by a cell; an untied dimension gets one weight set per level 0 … max level.
+    ///
+    /// ```swift
+    /// // two input positions, each into a cell of its own, whose depth outputs meet in a third (a tree)
+    /// let tree = try GridTopology(dimensions: 2, cells: [
+    ///     .init(level: 0, inputs: [0, 1], outputs: [3, 4]),
+    ///     .init(level: 0, inputs: [0, 2], outputs: [5, 6]),
+    ///     .init(level: 1, inputs: [4, 6], outputs: [7, 8]),
+    /// ], externalSlots: 2, outputSlots: [8])
+    /// ```
+    /// - Throws: ``GridTopologyError`` naming the first cell or slot that breaks a rule.
+    public init(dimensions: Int, cells: [Cell], externalSlots: Int, outputSlots: [Int]) throws {
+        func fail(_ reason: String) -> GridTopologyError { GridTopologyError(reason: reason) }
+        guard dimensions > 0 else { throw fail("dimensions must be at least 1, got \(dimensions)") }
+        guard externalSlots > 0 else { throw fail("externalSlots must be at least 1 (the input positions), got \(externalSlots)") }
+        guard !cells.isEmpty else { throw fail("no cells") }
+        guard !outputSlots.isEmpty else { throw fail("no output slots") }
+        var written = Set<Int>()
+        for (c, cell) in cells.enumerated() {
+            guard cell.inputs.count == dimensions, cell.outputs.count == dimensions else {
+                throw fail("cell \(c) has \(cell.inputs.count) inputs and \(cell.outputs.count) outputs, expected \(dimensions) of each")
+            }
+            guard cell.level >= 0 else { throw fail("cell \(c) has level \(cell.level); levels start at 0") }
+            for s in cell.inputs where !(0...externalSlots).contains(s) && !written.contains(s) {
+                throw fail("cell \(c) reads slot \(s), which is neither the zero slot, an external slot (1 … \(externalSlots)) nor written by an earlier cell")
+            }
+            for s in cell.outputs {
+                guard s > externalSlots else { throw fail("cell \(c) writes slot \(s); written slots must be above the external slots (1 … \(externalSlots))") }
+                guard written.insert(s).inserted else { throw fail("cell \(c) writes slot \(s), which another cell already writes") }
+            }
+        }
+        for s in outputSlots where !written.contains(s) {
+            throw fail("output slot \(s) is not written by any cell")
+        }
+        self.init(dimensions: dimensions, cells: cells, externalSlots: externalSlots, slotCount: written.max()! + 1,
+                  outputSlots: outputSlots, levels: cells.map(\.level).max()! + 1)
     }
 }
 
