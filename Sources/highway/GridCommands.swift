@@ -24,6 +24,8 @@ struct GridTrainArguments: ParsableArguments {
     @Option(help: "Fresh examples per evaluation during training.") var evalExamples = 1000
     @Option(help: "Fresh examples of the final measurement.") var finalExamples = 10_000
     @Option(help: "Global gradient-norm clip (0: none).") var clip: Float = 1
+    @Option(help: "Divergence guard: when the largest gradient norm since the last evaluation exceeds this many times the median of the earlier evaluations', go back to the last evaluation's weights and Adam state and on at half the learning rate (at most ten times; 0: off).")
+    var divergenceFactor = 10_000.0
     @Option(help: "Random seed.") var seed: UInt64 = 1
     @Option(help: "Continue the run in this directory (its --out): unfinished models go on from their checkpoints, finished ones are kept; alone (the run's saved options), with a larger --minutes/--max-samples to train longer, or with the run's own options.") var resume: String?
 
@@ -48,6 +50,9 @@ struct GridTrainArguments: ParsableArguments {
         if !(mix >= 0 && mix <= 1) { throw ValidationError("--mix must be in [0, 1], got \(mix).") }
         if evalEvery < 1 { throw ValidationError("--eval-every must be at least 1, got \(evalEvery).") }
         if evalExamples < 1 || finalExamples < 1 { throw ValidationError("--eval-examples and --final-examples must be at least 1.") }
+        if !(divergenceFactor == 0 || divergenceFactor > 1) || !divergenceFactor.isFinite {
+            throw ValidationError("--divergence-factor must be 0 (off) or above 1, got \(divergenceFactor).")
+        }
         if !(clip >= 0) { throw ValidationError("--clip must be ≥ 0, got \(clip).") }
     }
 
@@ -64,7 +69,7 @@ struct GridTrainArguments: ParsableArguments {
         var o = GridTrainOptions()
         o.batchSize = batch; o.learningRate = lr; o.maxSamples = maxSamples; o.maxSeconds = minutes * 60
         o.target = target; o.stopAt = stopAt; o.advanceAt = advanceAt; o.mix = mix; o.plateau = plateau; o.evalEvery = evalEvery; o.evalExamples = evalExamples; o.finalExamples = finalExamples
-        o.clip = clip; o.seed = seed
+        o.clip = clip; o.seed = seed; o.divergenceFactor = divergenceFactor
         o.resume = resume != nil; o.resumeLearningRate = resumeLr; o.parallel = parallel
         return o
     }

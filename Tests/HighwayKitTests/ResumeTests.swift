@@ -220,6 +220,83 @@ struct ResumeTests {
         }
     }
 
+    /// A tiny parity run whose gradients are multiplied by `factor` from step `spikeFrom` on.
+    static func spiked(_ directory: URL, steps: Int, spikeFrom: Int? = nil, factor: Float = 1e6) -> ParityTask {
+        var t = tinyParity(directory)
+        t.options.maxSamples = steps * t.options.batchSize
+        if let spikeFrom { t.options.gradientSpike = ["tied": .init(step: spikeFrom, factor: factor)] }
+        return t
+    }
+
+    /// A checkpoint's tensors without the divergence guard's copy, and that copy by its own names.
+    static func splitGuard(_ url: URL) throws -> (own: [String: [UInt32]], copy: [String: [UInt32]]) {
+        let all = try tensorBits(url), prefix = GridCheckpoint.guardPrefix
+        return (all.filter { !$0.key.hasPrefix(prefix) },
+                Dictionary(uniqueKeysWithValues: all.filter { $0.key.hasPrefix(prefix) }.map { (String($0.key.dropFirst(prefix.count)), $0.value) }))
+    }
+
+    @Test("the divergence guard: a gradient spike sends the run back to the last evaluation's weights and Adam state at half the rate; resumed across it, bit-identical")
+    func divergenceGuard() throws {
+        let root = try Self.temporaryDirectory("guard")
+        defer { try? FileManager.default.removeItem(at: root) }
+        // evaluations every 4 steps: ten recorded by step 40, the spike from step 42 on, found at 44
+        let clean = try Self.spiked(root.appendingPathComponent("clean"), steps: 40).run()[0]
+        let hit = try Self.spiked(root.appendingPathComponent("hit"), steps: 44, spikeFrom: 42).run()[0]
+        #expect(clean.extra["divergence_rollbacks"] == nil && hit.extra["divergence_rollbacks"] == 1)
+        let (own, copy) = try Self.splitGuard(root.appendingPathComponent("hit/checkpoint.safetensors"))
+        let cleanBits = try Self.tensorBits(root.appendingPathComponent("clean/checkpoint.safetensors"))
+        #expect(own == cleanBits)    // weights and Adam's moments and step count: step 40's
+        #expect(copy == cleanBits)   // and the guard's copy, saved since the checkpoint is not at an evaluation of its own
+        let curve = try JSONDecoder().decode([GridCurvePoint].self, from: Data(contentsOf: root.appendingPathComponent("hit/curve.json")))
+        #expect(curve.count == 11 && curve.dropLast().allSatisfy { $0.learningRate == Double(Float(0.001)) })
+        #expect(curve.last!.learningRate == Double(Float(0.0005)) && curve.last!.rolledBack == true)
+        #expect(curve.dropLast().allSatisfy { $0.rolledBack == nil })
+        let csv = try String(contentsOf: root.appendingPathComponent("hit/curve.csv"), encoding: .utf8).split(separator: "\n")
+        #expect(csv[0].hasSuffix(",grad_norm_max,rolled_back") && csv[11].hasSuffix(",1") && csv[10].hasSuffix(","))
+        let median = curve.dropLast().compactMap(\.gradientNorm).sorted()[5]
+        #expect(curve.last!.gradientNorm! > 10_000 * median)
+        // interrupted before and after the spike, resumed: as the uninterrupted run
+        for stop in [41, 43] {
+            _ = try Self.interruptedMatchesWhole(root.appendingPathComponent("at\(stop)")) { dir in
+                Self.spiked(root.appendingPathComponent("at\(stop)/\(dir)"), steps: 52, spikeFrom: 42)
+            } stopAfter: { _ in stop }
+        }
+        // a spike too small to go back for but far off the usual (×300): its state is not kept as
+        // the one to go back to, so the checkpoint still carries step 40's
+        let mild = try Self.spiked(root.appendingPathComponent("mild"), steps: 48, spikeFrom: 42, factor: 300).run()[0]
+        #expect(mild.extra["divergence_rollbacks"] == nil)
+        let (mildOwn, mildCopy) = try Self.splitGuard(root.appendingPathComponent("mild/checkpoint.safetensors"))
+        #expect(mildCopy == cleanBits && mildOwn != cleanBits)
+        // off, the spike is clipped and training goes on from it
+        var off = Self.spiked(root.appendingPathComponent("off"), steps: 44, spikeFrom: 42)
+        off.options.divergenceFactor = 0
+        #expect(try off.run()[0].extra["divergence_rollbacks"] == nil)
+        #expect(try Self.tensorBits(root.appendingPathComponent("off/checkpoint.safetensors")) != cleanBits)
+        // without a divergence the guard changes nothing
+        var unguarded = Self.spiked(root.appendingPathComponent("unguarded"), steps: 40)
+        unguarded.options.divergenceFactor = 0
+        _ = try unguarded.run()
+        try Self.expectSameRun(root.appendingPathComponent("clean"), root.appendingPathComponent("unguarded"))
+    }
+
+    @Test("a divergence that comes back after ten returns stops the run with an error; the checkpoint keeps the last good weights")
+    func divergenceGivesUp() throws {
+        let root = try Self.temporaryDirectory("guard-up")
+        defer { try? FileManager.default.removeItem(at: root) }
+        _ = try Self.spiked(root.appendingPathComponent("clean"), steps: 40).run()
+        let t = Self.spiked(root.appendingPathComponent("hit"), steps: 200, spikeFrom: 42)
+        do {
+            _ = try t.run()
+            Issue.record("the run did not stop")
+        } catch let GridTaskError.diverged(_, step, times) {
+            #expect(step == 84 && times == 10)   // back at 44, 48, …, 80; the eleventh at 84 gives up
+            #expect("\(GridTaskError.diverged(task: "6-bit parity", step: step, times: times))".contains("diverged again at step 84 after 10 returns"))
+        }
+        let (own, _) = try Self.splitGuard(root.appendingPathComponent("hit/checkpoint.safetensors"))
+        let clean = try Self.tensorBits(root.appendingPathComponent("clean/checkpoint.safetensors"))
+        #expect(own.filter { !$0.key.hasPrefix("optimizer.") } == clean.filter { !$0.key.hasPrefix("optimizer.") })
+    }
+
     @Test("a finished run resumed with a larger budget trains on and ends as one run with that budget; a smaller one or a reached target keeps it")
     func budgetExtension() throws {
         let root = try Self.temporaryDirectory("extend")

@@ -38,6 +38,11 @@ struct GridRunState: Codable {
     var learningRate: Float? = nil
     var bestAccuracy: Double? = nil
     var evaluationsSinceBest: Int? = nil
+    /// How often the divergence guard went back to earlier weights (GridTrainOptions.divergenceFactor),
+    /// and the step of the state it would go back to; saved under `guard.*` in the file when that is
+    /// not the checkpoint's own state (a save between evaluations: Ctrl-C, or the end of a budget).
+    var rollbacks: Int? = nil
+    var guardStep: Int? = nil
 }
 
 /// One model's checkpoint file and the settings it must match.
@@ -60,20 +65,27 @@ struct GridCheckpoint {
         self.optimizer = optimizer
     }
 
-    func save(_ state: GridRunState) throws {
+    /// The prefix of the divergence guard's copy of an earlier state (parameters and Adam's moments
+    /// under their own names after it).
+    static let guardPrefix = "guard."
+
+    func save(_ state: GridRunState, guardCopy: [(name: String, tensor: Tensor)] = []) throws {
         try ResumeCheckpoint.save(to: url, format: Self.format, parameters: parameters, optimizer: optimizer,
-                                  position: state, config: configText)
+                                  extra: guardCopy.map { (Self.guardPrefix + $0.name, $0.tensor) }, position: state, config: configText)
     }
 
-    /// The saved state, loaded into the parameters and the optimiser; nil when there is no checkpoint.
-    func load() throws -> GridRunState? {
+    /// The saved state, loaded into the parameters and the optimiser, and the guard's copy (names
+    /// without the prefix; empty when the file has none); nil when there is no checkpoint.
+    func load() throws -> (state: GridRunState, guardCopy: [String: Tensor])? {
         guard FileManager.default.fileExists(atPath: url.path) else { return nil }
-        let (_, state) = try ResumeCheckpoint.load(from: url, format: Self.format, config: configText, sameSettings: { saved in
+        let (file, state) = try ResumeCheckpoint.load(from: url, format: Self.format, config: configText, sameSettings: { saved in
             let a = (try? JSONSerialization.jsonObject(with: Data(saved.utf8))) as? [String: Any]
             let b = (try? JSONSerialization.jsonObject(with: Data(configText.utf8))) as? [String: Any]
             return a.map(Self.withoutBudgets).map(Self.canonical) == b.map(Self.withoutBudgets).map(Self.canonical)
-        }, parameters: parameters, optimizer: optimizer, as: GridRunState.self)
-        return state
+        }, parameters: parameters, optimizer: optimizer, extraPrefixes: [Self.guardPrefix], as: GridRunState.self)
+        var copy: [String: Tensor] = [:]
+        for (name, t) in file.tensors where name.hasPrefix(Self.guardPrefix) { copy[String(name.dropFirst(Self.guardPrefix.count))] = t }
+        return (state, copy)
     }
 
     /// Checks that config.json in the directory, if any, holds these settings (budgets aside).

@@ -108,6 +108,9 @@ public struct GridCurvePoint: Codable, Sendable {
     /// The largest global gradient norm, before clipping, of the steps since the previous point:
     /// a divergence shows here first (nil in runs made before it was recorded).
     public var gradientNorm: Double? = nil
+    /// True where the divergence guard went back to the previous evaluation's weights (the
+    /// accuracy is theirs, the loss and gradient norm those of the diverging steps).
+    public var rolledBack: Bool? = nil
 }
 
 /// What a task run ends with (`summary.json`).
@@ -194,8 +197,19 @@ public struct GridTrainOptions: Codable, Sendable {
     /// With `resume`: go on at this learning rate from the checkpoint's step (Adam's moments kept),
     /// e.g. lower after a divergence; the curve records the rate at every evaluation from then on.
     public var resumeLearningRate: Float? = nil
+    /// The divergence guard: when the largest gradient norm since the last evaluation exceeds this
+    /// many times the usual one (the median of the last 50 evaluations', once five are recorded),
+    /// training goes back to the weights and Adam state of the last evaluation whose norm was
+    /// within 1/100 of this factor of the usual, and on at half the learning rate. A blow-up to
+    /// 10⁷ times within a few hundred steps has been seen at lr 0.003, starting at about 10³ times;
+    /// ordinary spikes stayed under 30 times. 0: off. At most ten times in a run, then it stops
+    /// with an error.
+    public var divergenceFactor = 10_000.0
     /// Tests: act as a SIGINT after this step of the named model (save, then throw).
     var interruptAfterStep: [String: Int] = [:]
+    /// Tests: multiply the gradients of the named model from this step on, as a divergence would.
+    var gradientSpike: [String: GradientSpike] = [:]
+    struct GradientSpike: Codable, Sendable { var step: Int; var factor: Float }
     public init() {}
 }
 
@@ -243,6 +257,13 @@ final class Curriculum {
     }
 }
 
+/// The divergence guard's copy of an earlier state: the parameters' values and Adam's state.
+struct GuardCopy {
+    var values: [Tensor]
+    var adam: [(name: String, tensor: Tensor)]
+    var step: Int
+}
+
 enum GridTrainer {
     /// Trains `net` on `stream` and writes the run directory; `progress(step, steps, note)`, where
     /// `steps` is the number it will reach (`maxSamples`, or fewer where `maxSeconds` ends it first).
@@ -262,6 +283,8 @@ enum GridTrainer {
         }
         if let a = o.advanceAt { cfg["advance_at"] = a }
         if o.plateau > 0 { cfg["plateau"] = o.plateau }
+        // recorded when not the default, so runs from before the guard still resume
+        if o.divergenceFactor != GridTrainOptions().divergenceFactor { cfg["divergence_factor"] = o.divergenceFactor }
         let optimizer = try Adam(learningRate: o.learningRate)
         // ---- resuming (GridCheckpoint.swift) ----
         let checkpoint = GridCheckpoint(directory: directory, config: cfg, parameters: net.parameters, optimizer: optimizer)
@@ -280,7 +303,8 @@ enum GridTrainer {
                 finished = true
             }
         }
-        var saved = o.resume ? try checkpoint.load() : nil
+        let loaded = o.resume ? try checkpoint.load() : nil
+        var saved = loaded?.state
         if finished && saved == nil {
             throw ResumeError(path: checkpoint.url.path, reason: "a larger budget continues a finished model from its checkpoint, and there is none")
         }
@@ -324,20 +348,40 @@ enum GridTrainer {
             curve = curve.map { var p = $0; p.learningRate = p.learningRate ?? Double(optimizer.learningRate); return p }
             optimizer.learningRate = rate
         }
-        let recordRate = o.plateau > 0 || curve.contains { $0.learningRate != nil }
+        var recordRate = o.plateau > 0 || curve.contains { $0.learningRate != nil }
         if let saved {
             guard let rng = SeededGenerator(stateText: saved.trainRNG) else {
                 throw ResumeError(path: checkpoint.url.path, reason: "its training generator state '\(saved.trainRNG)' is not one")
             }
             trainRNG = rng
         }
+        // the divergence guard's copy of the state at the last evaluation: the checkpoint's own
+        // state, or the copy it carries when it was saved between evaluations, so that a resumed
+        // run goes back to the same state as an uninterrupted one would
+        var rollbacks = saved?.rollbacks ?? 0
+        func copied(_ t: Tensor) -> Tensor { var c = Tensor.zeros(t.shape); c.unsafeMutablePointer().update(from: t.unsafePointer, count: t.count); return c }
+        func takeSnapshot() -> GuardCopy {
+            GuardCopy(values: net.parameters.map { copied($0.value) }, adam: optimizer.state(for: net.parameters), step: step)
+        }
+        var snapshot = o.divergenceFactor > 0 ? takeSnapshot() : nil
+        if let loaded, let at = loaded.state.guardStep, at != step, o.divergenceFactor > 0 {
+            let values = net.parameters.compactMap { loaded.guardCopy[$0.name] }
+            guard values.count == net.parameters.count else {
+                throw ResumeError(path: checkpoint.url.path, reason: "its divergence guard's copy of step \(at) is missing tensors")
+            }
+            snapshot = GuardCopy(values: values, adam: loaded.guardCopy.filter { $0.key.hasPrefix(StateDict.optimizerPrefix) }
+                                    .sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, step: at)
+        }
         func save(stopped: Bool) throws {
+            let between = snapshot.map { $0.step != step } ?? false
             try checkpoint.save(GridRunState(step: step, trainRNG: trainRNG.stateText, lossSum: lossSum, lossCount: lossCount,
                                              largestGradientNorm: largestNorm,
                                              elapsed: elapsed(), curve: curve, stopped: stopped,
                                              curriculumIndex: stream.curriculum?.index, largestSolvedLevel: largestSolvedLevel,
                                              evalSetRNG: evalSetRNG, learningRate: optimizer.learningRate,
-                                             bestAccuracy: best, evaluationsSinceBest: sinceBest))
+                                             bestAccuracy: best, evaluationsSinceBest: sinceBest, rollbacks: rollbacks,
+                                             guardStep: snapshot?.step),
+                                guardCopy: between ? zip(net.parameters, snapshot!.values).map { ($0.name, $1) } + snapshot!.adam : [])
         }
         for p in net.parameters { p.zeroGrad() }
         let stopRequest = StopRequest.current   // models side by side: another one failed
@@ -347,6 +391,9 @@ enum GridTrainer {
                 tape.reset()
                 let loss = try tape.softmaxCrossEntropy(logits: net.logits(tape.constant(x)), labels: labels)
                 try tape.backward(loss)
+                if let spike = o.gradientSpike[kind.rawValue], step + 1 >= spike.step {
+                    for p in net.parameters { p.grad.withUnsafeMutableBufferPointer { g in for i in g.indices { g[i] *= spike.factor } } }
+                }
                 let l = Double(loss.value[flat: 0])
                 guard l.isFinite else { throw GridTaskError.nonFinite(task: task, step: step + 1) }
                 lossSum += l; lossCount += 1
@@ -356,16 +403,35 @@ enum GridTrainer {
                 for p in net.parameters { p.zeroGrad() }
                 step += 1
                 if step % o.evalEvery == 0 || step == maxSteps {
+                    // the divergence guard: this interval's largest gradient norm against the usual one, the
+                    // median of the last 50 evaluations' (not counting those it went back at)
+                    var rolledBack: String? = nil
+                    let recent = curve.filter { $0.rolledBack != true }.compactMap(\.gradientNorm).suffix(50).sorted()
+                    let usualNorm = recent.count >= 5 ? recent[recent.count / 2] : nil, norm = largestNorm
+                    if let snap = snapshot, let usualNorm, norm > o.divergenceFactor * usualNorm {
+                        // diverged: back to the last evaluation's weights and moments, on at half the rate
+                        rollbacks += 1
+                        guard rollbacks <= 10 else { throw GridTaskError.diverged(task: task, step: step, times: rollbacks - 1) }
+                        for (p, v) in zip(net.parameters, snap.values) { p.value = copied(v) }
+                        try optimizer.loadState(Dictionary(uniqueKeysWithValues: snap.adam.map { ($0.name, $0.tensor) }), for: net.parameters)
+                        if !recordRate {   // the points so far ran at the old rate: recorded, so the curve shows the change
+                            curve = curve.map { var p = $0; p.learningRate = Double(optimizer.learningRate); return p }
+                            recordRate = true
+                        }
+                        optimizer.learningRate /= 2
+                        rolledBack = String(format: "diverged (gradient norm %.3g, %.0f× the usual): back to step %d's weights, lr %g; ",
+                                            norm, norm / usualNorm, snap.step, optimizer.learningRate)
+                    }
                     let acc = try accuracy(net, evalSet, outputs: stream.perOutput ? 1 : stream.outputs, tape: tape)
                     let level = stream.curriculum?.level
                     curve.append(GridCurvePoint(step: step, samples: step * o.batchSize, seconds: elapsed(),
                                                 trainLoss: lossSum / Double(max(lossCount, 1)), accuracy: acc, level: level,
                                                 learningRate: recordRate ? Double(optimizer.learningRate) : nil,
-                                                gradientNorm: largestNorm))
+                                                gradientNorm: largestNorm, rolledBack: rolledBack.map { _ in true }))
                     lossSum = 0; lossCount = 0; largestNorm = 0
                     // the steps this run will get to: all of them, or as many as the time budget allows at this pace
                     let reachable = min(maxSteps, max(step, Int(Double(step) / max(curve.last!.seconds, 1e-9) * o.maxSeconds)))
-                    progress(step, reachable, (level.map { "level \($0), " } ?? "")
+                    progress(step, reachable, (rolledBack ?? "") + (level.map { "level \($0), " } ?? "")
                              + String(format: "loss %.4f, accuracy %.2f%%, %.0f of %.0f s", curve.last!.trainLoss, acc * 100,
                                       curve.last!.seconds, o.maxSeconds)
                              + (recordRate ? ", lr \(optimizer.learningRate)" : ""))
@@ -388,6 +454,11 @@ enum GridTrainer {
                             optimizer.learningRate = max(optimizer.learningRate / 2, o.learningRate / 1024); sinceBest = 0
                         }
                     }
+                    // the state to go back to: this one, unless its steps were already far off the usual
+                    // (a divergence can take two intervals to show in full)
+                    if o.divergenceFactor > 0 && rolledBack == nil && usualNorm.map({ norm <= o.divergenceFactor / 100 * $0 }) ?? true {
+                        snapshot = takeSnapshot()
+                    }
                     try save(stopped: stopped)
                     if stopped { break }
                 }
@@ -409,12 +480,13 @@ enum GridTrainer {
         let outputs = stream.perOutput ? 1 : stream.outputs
         let (finalAccuracy, positions) = try score(net, finalSet, outputs: outputs, tape: tape)
         if let c = stream.curriculum, c.isLast, finalAccuracy >= o.target { largestSolvedLevel = c.level }
-        let more = try extra?(net, tape)
+        var more = try extra?(net, tape) ?? (numbers: [:], text: nil)
+        if rollbacks > 0 { more.numbers["divergence_rollbacks"] = Double(rollbacks) }
         let summary = GridTaskSummary(task: task, model: net.summary, kind: kind.rawValue, parameters: net.parameterCount,
                                       accuracy: finalAccuracy, evalExamples: o.finalExamples,
                                       samplesSeen: step * o.batchSize, steps: step, seconds: seconds,
                                       solved: finalAccuracy >= o.target, target: o.target,
-                                      bitsPerChar: more?.numbers["bits_per_char"], sample: more?.text, extra: more?.numbers ?? [:],
+                                      bitsPerChar: more.numbers["bits_per_char"], sample: more.text, extra: more.numbers,
                                       largestSolvedLevel: largestSolvedLevel, positionAccuracy: outputs > 1 ? positions : nil)
         try writeCurve(curve, task: task, model: net.summary, directory: directory)
         try writeJSON(summary, to: directory.appendingPathComponent("summary.json"))
@@ -455,15 +527,15 @@ enum GridTrainer {
 
     static func writeCurve(_ curve: [GridCurvePoint], task: String, model: String, directory: URL) throws {
         let levels = curve.contains { $0.level != nil }, rates = curve.contains { $0.learningRate != nil }
-        let norms = curve.contains { $0.gradientNorm != nil }
+        let norms = curve.contains { $0.gradientNorm != nil }, rollbacks = curve.contains { $0.rolledBack == true }
         var table = CSVTable(header: ["step", "samples", "seconds", "train_loss", "accuracy"] + (levels ? ["level"] : [])
-                                     + (rates ? ["learning_rate"] : []) + (norms ? ["grad_norm_max"] : []))
+                                     + (rates ? ["learning_rate"] : []) + (norms ? ["grad_norm_max"] : []) + (rollbacks ? ["rolled_back"] : []))
         // a value a point lacks (a run resumed by a build that records more) is an empty cell
         func cell(_ v: Double?) -> CSVCell { v.map(CSVCell.number) ?? .text("") }
         for p in curve {
             table.append([Double(p.step), Double(p.samples), p.seconds, p.trainLoss, p.accuracy].map(CSVCell.number)
                          + (levels ? [cell(p.level.map(Double.init))] : []) + (rates ? [cell(p.learningRate)] : [])
-                         + (norms ? [cell(p.gradientNorm)] : []))
+                         + (norms ? [cell(p.gradientNorm)] : []) + (rollbacks ? [cell(p.rolledBack == true ? 1 : nil)] : []))
         }
         try table.write(to: directory.appendingPathComponent("curve.csv"))
         try writeJSON(curve, to: directory.appendingPathComponent("curve.json"))
@@ -617,6 +689,8 @@ public enum GridRunComparison {
 
 public enum GridTaskError: Error, CustomStringConvertible {
     case nonFinite(task: String, step: Int)
+    /// The divergence guard went back `times` times and the gradient norm exploded again at `step`.
+    case diverged(task: String, step: Int, times: Int)
     case badText(path: String, reason: String)
     /// A directory given as a finished run is not one.
     case notARun(path: String, reason: String)
@@ -627,6 +701,8 @@ public enum GridTaskError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .nonFinite(let t, let s): "\(t): the loss is not finite at step \(s) (try a smaller --lr)"
+        case .diverged(let t, let s, let n):
+            "\(t): training diverged again at step \(s) after \(n) returns to earlier weights at halved learning rates (try a smaller --lr); the checkpoint holds the last good weights"
         case .badText(let p, let r): "\(p): \(r)"
         case .notARun(let p, let r): "\(p): \(r)"
         case .interrupted(let c): "interrupted: checkpoint saved at \(c); continue with the same command and --resume RUN_DIR"
