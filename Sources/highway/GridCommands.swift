@@ -133,7 +133,9 @@ final class ModelProgress: @unchecked Sendable {
             // a resumed model starts part-way
             bars.append((model, LoopProgress(total: total, label: model, completed: step, interactive: sideBySide ? false : nil)))
         }
-        bars.first { $0.model == model }!.bar.update(completed: step, total: total, note: note)
+        let bar = bars.first { $0.model == model }!.bar
+        if note.hasPrefix(DivergenceGuard.notePrefix) { bar.announce("\(model): \(note.prefix { $0 != ";" })") }
+        bar.update(completed: step, total: total, note: note)
     }
 
     func finish() {
@@ -303,7 +305,9 @@ func printSummaries(_ summaries: [GridTaskSummary], directory: String) {
     for s in summaries {
         let name = s.model.padding(toLength: 45, withPad: " ", startingAt: 0)
         var line = String(format: " %@ │ %6d │ %7.2f%% │ %12d │ %7.1f", name, s.parameters, s.accuracy * 100, s.samplesSeen, s.seconds)
-        for (k, v) in s.extra.sorted(by: { $0.key < $1.key }) { line += String(format: "  %@ %.3f", k, v) }
+        for (k, v) in s.extra.sorted(by: { $0.key < $1.key }) {   // counts as counts, measurements to 3 decimals
+            line += "  \(k) " + (v == v.rounded() && abs(v) < 1e9 ? String(Int(v)) : String(format: "%.3f", v))
+        }
         print(line)
     }
     if summaries.contains(where: { $0.positionAccuracy != nil }) { print(" accuracy (%) by output position, first to last:") }

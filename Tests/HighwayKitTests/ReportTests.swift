@@ -517,6 +517,21 @@ struct ReportTests {
         #expect(eta.count >= 3, "ETA \(eta)")
     }
 
+    @Test("an announcement gets a line of its own at once, between the rate-limited progress lines")
+    func loopProgressAnnounces() {
+        final class Box { var text = "" }
+        let box = Box()
+        let loop = LoopProgress(total: 100, label: "grid", interactive: false) { box.text += $0 }
+        loop.update(completed: 10, note: "level 2")   // within the first 10 s: no line
+        loop.announce("grid: diverged (gradient norm 4e+07): back to step 8's weights")
+        #expect(box.text == "grid: diverged (gradient norm 4e+07): back to step 8's weights\n")
+        let live = Box()
+        let bar = LoopProgress(total: 100, label: "grid", interactive: true) { live.text += $0 }
+        bar.update(completed: 10)
+        bar.announce("event")
+        #expect(live.text.hasSuffix("event\n") && live.text.contains("\r"))   // the bar's line cleared first
+    }
+
     @Test func loopProgressTakesARevisedTotal() {
         final class Box { var text = "" }
         let box = Box()

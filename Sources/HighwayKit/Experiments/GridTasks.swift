@@ -108,7 +108,7 @@ public struct GridCurvePoint: Codable, Sendable {
     /// The largest global gradient norm, before clipping, of the steps since the previous point:
     /// a divergence shows here first (nil in runs made before it was recorded).
     public var gradientNorm: Double? = nil
-    /// True where the divergence guard went back to the previous evaluation's weights (the
+    /// True where the divergence guard went back to the last sound evaluation's weights (the
     /// accuracy is theirs, the loss and gradient norm those of the diverging steps).
     public var rolledBack: Bool? = nil
 }
@@ -197,13 +197,13 @@ public struct GridTrainOptions: Codable, Sendable {
     /// With `resume`: go on at this learning rate from the checkpoint's step (Adam's moments kept),
     /// e.g. lower after a divergence; the curve records the rate at every evaluation from then on.
     public var resumeLearningRate: Float? = nil
-    /// The divergence guard: when the largest gradient norm since the last evaluation exceeds this
-    /// many times the usual one (the median of the last 50 evaluations', once five are recorded),
-    /// training goes back to the weights and Adam state of the last evaluation whose norm was
-    /// within 1/100 of this factor of the usual, and on at half the learning rate. A blow-up to
-    /// 10⁷ times within a few hundred steps has been seen at lr 0.003, starting at about 10³ times;
-    /// ordinary spikes stayed under 30 times. 0: off. At most ten times in a run, then it stops
-    /// with an error.
+    /// The divergence guard (DivergenceGuard.swift): when the largest gradient norm since the last
+    /// evaluation exceeds this many times the usual one (the median of the last 50 evaluations',
+    /// once five are recorded), training goes back to the weights and Adam state of the last
+    /// evaluation whose norm was within 1/100 of this factor of the usual, and on at half the
+    /// learning rate. A blow-up to 10⁷ times within a few hundred steps has been seen at lr 0.003,
+    /// starting at about 10³ times; ordinary spikes stayed under 30 times. 0: off. At most ten
+    /// times in a run, then it stops with an error.
     public var divergenceFactor = 10_000.0
     /// Tests: act as a SIGINT after this step of the named model (save, then throw).
     var interruptAfterStep: [String: Int] = [:]
@@ -255,13 +255,6 @@ final class Curriculum {
     static func stepping(from start: Int, by step: Int, to last: Int) -> Curriculum {
         Curriculum(levels: Array(stride(from: min(start, last), to: last, by: max(step, 1))) + [last])
     }
-}
-
-/// The divergence guard's copy of an earlier state: the parameters' values and Adam's state.
-struct GuardCopy {
-    var values: [Tensor]
-    var adam: [(name: String, tensor: Tensor)]
-    var step: Int
 }
 
 enum GridTrainer {
@@ -355,33 +348,18 @@ enum GridTrainer {
             }
             trainRNG = rng
         }
-        // the divergence guard's copy of the state at the last evaluation: the checkpoint's own
-        // state, or the copy it carries when it was saved between evaluations, so that a resumed
-        // run goes back to the same state as an uninterrupted one would
-        var rollbacks = saved?.rollbacks ?? 0
-        func copied(_ t: Tensor) -> Tensor { var c = Tensor.zeros(t.shape); c.unsafeMutablePointer().update(from: t.unsafePointer, count: t.count); return c }
-        func takeSnapshot() -> GuardCopy {
-            GuardCopy(values: net.parameters.map { copied($0.value) }, adam: optimizer.state(for: net.parameters), step: step)
-        }
-        var snapshot = o.divergenceFactor > 0 ? takeSnapshot() : nil
-        if let loaded, let at = loaded.state.guardStep, at != step, o.divergenceFactor > 0 {
-            let values = net.parameters.compactMap { loaded.guardCopy[$0.name] }
-            guard values.count == net.parameters.count else {
-                throw ResumeError(path: checkpoint.url.path, reason: "its divergence guard's copy of step \(at) is missing tensors")
-            }
-            snapshot = GuardCopy(values: values, adam: loaded.guardCopy.filter { $0.key.hasPrefix(StateDict.optimizerPrefix) }
-                                    .sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, step: at)
-        }
+        var divergence = try DivergenceGuard(factor: o.divergenceFactor, parameters: net.parameters, optimizer: optimizer, step: step,
+                                             rollbacks: saved?.rollbacks ?? 0, saved: loaded?.guardCopy ?? [:],
+                                             savedStep: saved?.guardStep, checkpointPath: checkpoint.url.path)
         func save(stopped: Bool) throws {
-            let between = snapshot.map { $0.step != step } ?? false
             try checkpoint.save(GridRunState(step: step, trainRNG: trainRNG.stateText, lossSum: lossSum, lossCount: lossCount,
                                              largestGradientNorm: largestNorm,
                                              elapsed: elapsed(), curve: curve, stopped: stopped,
                                              curriculumIndex: stream.curriculum?.index, largestSolvedLevel: largestSolvedLevel,
                                              evalSetRNG: evalSetRNG, learningRate: optimizer.learningRate,
-                                             bestAccuracy: best, evaluationsSinceBest: sinceBest, rollbacks: rollbacks,
-                                             guardStep: snapshot?.step),
-                                guardCopy: between ? zip(net.parameters, snapshot!.values).map { ($0.name, $1) } + snapshot!.adam : [])
+                                             bestAccuracy: best, evaluationsSinceBest: sinceBest, rollbacks: divergence.rollbacks,
+                                             guardStep: divergence.copy?.step),
+                                guardCopy: divergence.checkpointTensors(at: step, parameters: net.parameters))
         }
         for p in net.parameters { p.zeroGrad() }
         let stopRequest = StopRequest.current   // models side by side: another one failed
@@ -403,31 +381,25 @@ enum GridTrainer {
                 for p in net.parameters { p.zeroGrad() }
                 step += 1
                 if step % o.evalEvery == 0 || step == maxSteps {
-                    // the divergence guard: this interval's largest gradient norm against the usual one, the
-                    // median of the last 50 evaluations' (not counting those it went back at)
+                    // the divergence guard (DivergenceGuard.swift)
+                    let norm = largestNorm, usual = DivergenceGuard.usualNorm(curve), rate = optimizer.learningRate
                     var rolledBack: String? = nil
-                    let recent = curve.filter { $0.rolledBack != true }.compactMap(\.gradientNorm).suffix(50).sorted()
-                    let usualNorm = recent.count >= 5 ? recent[recent.count / 2] : nil, norm = largestNorm
-                    if let snap = snapshot, let usualNorm, norm > o.divergenceFactor * usualNorm {
-                        // diverged: back to the last evaluation's weights and moments, on at half the rate
-                        rollbacks += 1
-                        guard rollbacks <= 10 else { throw GridTaskError.diverged(task: task, step: step, times: rollbacks - 1) }
-                        for (p, v) in zip(net.parameters, snap.values) { p.value = copied(v) }
-                        try optimizer.loadState(Dictionary(uniqueKeysWithValues: snap.adam.map { ($0.name, $0.tensor) }), for: net.parameters)
+                    if let back = try divergence.check(norm: norm, usual: usual, parameters: net.parameters, optimizer: optimizer,
+                                                       task: task, step: step) {
                         if !recordRate {   // the points so far ran at the old rate: recorded, so the curve shows the change
-                            curve = curve.map { var p = $0; p.learningRate = Double(optimizer.learningRate); return p }
+                            curve = curve.map { var p = $0; p.learningRate = Double(rate); return p }
                             recordRate = true
                         }
-                        optimizer.learningRate /= 2
-                        rolledBack = String(format: "diverged (gradient norm %.3g, %.0f× the usual): back to step %d's weights, lr %g; ",
-                                            norm, norm / usualNorm, snap.step, optimizer.learningRate)
+                        rolledBack = DivergenceGuard.notePrefix
+                            + String(format: " (gradient norm %.3g, %.0f× the usual): back to step %d's weights, lr %g; ",
+                                     norm, norm / usual!, back, optimizer.learningRate)
                     }
                     let acc = try accuracy(net, evalSet, outputs: stream.perOutput ? 1 : stream.outputs, tape: tape)
                     let level = stream.curriculum?.level
                     curve.append(GridCurvePoint(step: step, samples: step * o.batchSize, seconds: elapsed(),
                                                 trainLoss: lossSum / Double(max(lossCount, 1)), accuracy: acc, level: level,
                                                 learningRate: recordRate ? Double(optimizer.learningRate) : nil,
-                                                gradientNorm: largestNorm, rolledBack: rolledBack.map { _ in true }))
+                                                gradientNorm: norm, rolledBack: rolledBack.map { _ in true }))
                     lossSum = 0; lossCount = 0; largestNorm = 0
                     // the steps this run will get to: all of them, or as many as the time budget allows at this pace
                     let reachable = min(maxSteps, max(step, Int(Double(step) / max(curve.last!.seconds, 1e-9) * o.maxSeconds)))
@@ -454,11 +426,7 @@ enum GridTrainer {
                             optimizer.learningRate = max(optimizer.learningRate / 2, o.learningRate / 1024); sinceBest = 0
                         }
                     }
-                    // the state to go back to: this one, unless its steps were already far off the usual
-                    // (a divergence can take two intervals to show in full)
-                    if o.divergenceFactor > 0 && rolledBack == nil && usualNorm.map({ norm <= o.divergenceFactor / 100 * $0 }) ?? true {
-                        snapshot = takeSnapshot()
-                    }
+                    if rolledBack == nil { divergence.keep(norm: norm, usual: usual, parameters: net.parameters, optimizer: optimizer, step: step) }
                     try save(stopped: stopped)
                     if stopped { break }
                 }
@@ -481,7 +449,7 @@ enum GridTrainer {
         let (finalAccuracy, positions) = try score(net, finalSet, outputs: outputs, tape: tape)
         if let c = stream.curriculum, c.isLast, finalAccuracy >= o.target { largestSolvedLevel = c.level }
         var more = try extra?(net, tape) ?? (numbers: [:], text: nil)
-        if rollbacks > 0 { more.numbers["divergence_rollbacks"] = Double(rollbacks) }
+        if divergence.rollbacks > 0 { more.numbers["divergence_rollbacks"] = Double(divergence.rollbacks) }
         let summary = GridTaskSummary(task: task, model: net.summary, kind: kind.rawValue, parameters: net.parameterCount,
                                       accuracy: finalAccuracy, evalExamples: o.finalExamples,
                                       samplesSeen: step * o.batchSize, steps: step, seconds: seconds,

@@ -303,6 +303,14 @@ public final class LoopProgress {
         return line
     }
 
+    /// Prints `message` on a line of its own that stays (an event worth keeping in the log, such as
+    /// a return from a divergence); the bar goes on below it at the next update.
+    public func announce(_ message: String) {
+        guard !quiet, !finished else { return }
+        if sink.interactive { sink.clearLine() }
+        sink.emit(message + "\n")
+    }
+
     /// Prints the final line ("label: 49/49 done in 12s" or `message`).
     public func finish(message: String? = nil) {
         guard !quiet, !finished else { return }
