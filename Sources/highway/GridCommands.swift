@@ -24,7 +24,7 @@ struct GridTrainArguments: ParsableArguments {
     @Option(help: "Fresh examples per evaluation during training.") var evalExamples = 1000
     @Option(help: "Fresh examples of the final measurement.") var finalExamples = 10_000
     @Option(help: "Global gradient-norm clip (0: none).") var clip: Float = 1
-    @Option(help: "Divergence guard: when the largest gradient norm since the last evaluation exceeds this many times the median of the earlier evaluations', go back to the last evaluation's weights and Adam state and on at half the learning rate (at most ten times; 0: off).")
+    @Option(help: "Divergence guard: when the largest gradient norm since the last evaluation exceeds this many times the usual (the median of the last 50 evaluations'), go back to the last sound evaluation's weights and Adam state and on at half the learning rate (at most ten times; 0: off).")
     var divergenceFactor = 10_000.0
     @Option(help: "Random seed.") var seed: UInt64 = 1
     @Option(help: "Continue the run in this directory (its --out): unfinished models go on from their checkpoints, finished ones are kept; alone (the run's saved options), with a larger --minutes/--max-samples to train longer, or with the run's own options.") var resume: String?
