@@ -279,6 +279,25 @@ struct ResumeTests {
         try Self.expectSameRun(root.appendingPathComponent("clean"), root.appendingPathComponent("unguarded"))
     }
 
+    @Test("a checkpoint that names a return state but lacks its tensors is refused by path")
+    func divergenceCopyMissing() throws {
+        let root = try Self.temporaryDirectory("guard-missing")
+        defer { try? FileManager.default.removeItem(at: root) }
+        var t = Self.spiked(root, steps: 40)
+        t.options.interruptAfterStep = ["tied": 6]   // between evaluations: the checkpoint carries step 4's state
+        #expect(throws: GridTaskError.self) { try t.run() }
+        let url = root.appendingPathComponent("checkpoint.safetensors"), file = try SafeTensors.read(url)
+        #expect(file.names.contains { $0.hasPrefix(GridCheckpoint.guardPrefix) })
+        try SafeTensors.write(file.entries.filter { !$0.name.hasPrefix(GridCheckpoint.guardPrefix) }, metadata: file.metadata, to: url)
+        t.options.interruptAfterStep = [:]; t.options.resume = true
+        do {
+            _ = try t.run()
+            Issue.record("resumed without the guard's copy")
+        } catch let e as ResumeError {
+            #expect(e.path == url.path && e.reason.contains("divergence guard's copy of step 4 is missing tensors"))
+        }
+    }
+
     @Test("a divergence that comes back after ten returns stops the run with an error; the checkpoint keeps the last good weights")
     func divergenceGivesUp() throws {
         let root = try Self.temporaryDirectory("guard-up")
