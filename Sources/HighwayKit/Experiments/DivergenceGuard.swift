@@ -52,13 +52,7 @@ public struct DivergenceGuard {
     }
 
     private static func capture(_ parameters: [Parameter], _ optimizer: Adam, step: Int) -> Copy {
-        Copy(values: parameters.map { copied($0.value) }, adam: optimizer.state(for: parameters), step: step)
-    }
-
-    private static func copied(_ t: Tensor) -> Tensor {
-        var c = Tensor.zeros(t.shape)
-        c.unsafeMutablePointer().update(from: t.unsafePointer, count: t.count)
-        return c
+        Copy(values: parameters.map { detachedCopy($0.value) }, adam: optimizer.state(for: parameters), step: step)
     }
 
     /// The median of the last 50 recorded norms that were not returns; nil before five.
@@ -75,7 +69,7 @@ public struct DivergenceGuard {
         guard let copy, let usual, norm > factor * usual else { return nil }
         rollbacks += 1
         guard rollbacks <= Self.maxRollbacks else { throw GridTaskError.diverged(task: task, step: step, times: rollbacks - 1) }
-        for (p, v) in zip(parameters, copy.values) { p.value = Self.copied(v) }
+        for (p, v) in zip(parameters, copy.values) { p.value = detachedCopy(v) }
         try optimizer.loadState(Dictionary(uniqueKeysWithValues: copy.adam.map { ($0.name, $0.tensor) }), for: parameters)
         optimizer.learningRate /= 2
         return copy.step

@@ -238,10 +238,10 @@ final class Curriculum {
     /// the current one (Zaremba & Sutskever's "combined" strategy), so that harder problems than the
     /// current level are seen all along and easier ones are not forgotten; evaluations stay at `level`.
     var mix = 0.0
-    /// The level of one training example: `level`, or with probability `mix` a random one (the
-    /// generator is only drawn from when `mix` > 0, so runs without it are unchanged).
-    func trainingLevel(_ rng: inout SeededGenerator) -> Int {
-        guard mix > 0, Double(rng.next() >> 11) * 0x1p-53 < mix else { return level }
+    /// The level of one example: `level`, or for a training example with probability `mix` a random
+    /// one (the generator is only drawn from then, so runs without a mix are unchanged).
+    func level(training: Bool, _ rng: inout SeededGenerator) -> Int {
+        guard training, mix > 0, Double(rng.next() >> 11) * 0x1p-53 < mix else { return level }
         return levels[Int(rng.next(below: UInt64(levels.count)))]
     }
     var isLast: Bool { index == levels.count - 1 }
@@ -707,7 +707,7 @@ public struct ParityTask {
             var x = Tensor.zeros([batch, 1, bits]), labels = [Int](repeating: 0, count: batch)
             x.withUnsafeMutableBufferPointer { p in
                 for b in 0..<batch {
-                    let live = curriculum.map { training ? $0.trainingLevel(&rng) : $0.level } ?? bits
+                    let live = curriculum?.level(training: training, &rng) ?? bits
                     var odd = 0
                     let row = b * bits
                     for i in 0..<live {          // inputs from `live` on stay 0
@@ -855,7 +855,7 @@ public struct SequenceTask {
                     switch kind {
                     case .addition:
                         var a = [Int](repeating: 0, count: n), c = [Int](repeating: 0, count: n)
-                        let live = curriculum.map { training ? $0.trainingLevel(&rng) : $0.level } ?? n
+                        let live = curriculum?.level(training: training, &rng) ?? n
                         for i in 0..<live { a[i] = Int(rng.next(below: 10)); c[i] = Int(rng.next(below: 10)) }
                         for i in 0..<n { put(i, a[i]); put(n + 1 + i, c[i]) }
                         put(n, 10); put(2 * n + 1, 11)

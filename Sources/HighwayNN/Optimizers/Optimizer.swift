@@ -134,8 +134,9 @@ func validatedOptimizerState(_ state: [String: Tensor], for parameters: [Paramet
 }
 
 /// An independent copy of `t` (state handed out must not share storage with the live buffers,
-/// or the next step would copy them: an allocation in the steady state).
-func detachedCopy(_ t: Tensor) -> Tensor {
+/// or the next step would copy them: an allocation in the steady state). Also for keeping a
+/// parameter's value at some point, which an optimiser's in-place step would otherwise change.
+public func detachedCopy(_ t: Tensor) -> Tensor {
     var c = Tensor.zeros(t.shape)
     copyValues(t, into: &c)
     return c
