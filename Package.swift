@@ -38,7 +38,7 @@ let package = Package(
         .testTarget(name: "HighwayKernelsTests", dependencies: ["HighwayTensor", "HighwayKernels"]),
         .testTarget(name: "HighwayTensorTests", dependencies: ["HighwayTensor"]),
         .testTarget(name: "HighwayDataTests", dependencies: ["HighwayData"]),
-        // Resources/ holds rnn_golden.json, read through #filePath (no bundle needed)
+        // Resources/ holds the golden files (rnn_golden.json, grid_golden.json), read through #filePath (no bundle needed)
         .testTarget(name: "HighwayNNTests", dependencies: ["HighwayNN"], exclude: ["Resources"]),
         .testTarget(name: "HighwayKitTests", dependencies: ["HighwayKit"]),
     ],

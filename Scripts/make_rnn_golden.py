@@ -25,14 +25,14 @@ OUT = os.path.join(REPO, "Tests", "HighwayNNTests", "Resources", "rnn_golden.jso
 BATCH, STEPS, INPUT, HIDDEN, LAYERS = 3, 4, 5, 7, 2
 
 
-def write_json(path, tensors):
+def write_json(path, tensors, source="Scripts/make_rnn_golden.py"):
     def shortest(v):  # the shortest decimal of the float32 value, as a Python float (json prints it so)
         return float(repr(v).removeprefix("np.float32(").removesuffix(")"))
     body = {}
     for name, t in tensors.items():
         a = t.detach().to(torch.float32).contiguous().numpy()
         body[name] = {"shape": list(a.shape), "values": [shortest(v) for v in a.reshape(-1)]}
-    doc = {"source": "Scripts/make_rnn_golden.py", "torch": torch.__version__, "tensors": body}
+    doc = {"source": source, "torch": torch.__version__, "tensors": body}
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
         json.dump(doc, f, separators=(",", ":"))

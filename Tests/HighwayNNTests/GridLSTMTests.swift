@@ -104,6 +104,43 @@ struct GridLSTMTests {
         }
     }
 
+    // ---- golden values from an independent PyTorch implementation (Scripts/make_grid_golden.py) ----
+
+    /// The script's cases, under their names in the golden file.
+    static let goldenConfigs: [Config] = [
+        Config(label: "one_tied", dims: [GridDimension(.lstm)], topology: .depthStack(depth: 3)),
+        Config(label: "two_untied", dims: [GridDimension(.lstm, tied: false), GridDimension(.lstm, tied: false, priority: true)],
+               topology: .timeDepth(steps: 4, depth: 3, outputSteps: 2)),
+        Config(label: "two_tied_plain", dims: [GridDimension(.lstm), GridDimension(.plain(.tanh), priority: true)],
+               topology: .timeDepth(steps: 4, depth: 3)),
+        Config(label: "three_tied", dims: [GridDimension(.lstm), GridDimension(.lstm), GridDimension(.lstm, priority: true)],
+               topology: .planeDepth(rows: 2, columns: 3, depth: 2)),
+    ]
+
+    @Test("matches an independent PyTorch implementation of the equations: outputs and gradients", arguments: goldenConfigs)
+    func golden(_ config: Config) throws {
+        let file = try Golden.tensors("grid_golden.json"), key = config.label + "."
+        let x = try #require(file[key + "input"]), r = try #require(file[key + "loss_weights"])
+        var rng = SeededGenerator(seed: 1)
+        let grid = GridLSTM(name: "grid", dimensions: config.dims, inputSize: x.shape[2], hiddenSize: r.shape[2],
+                            levels: config.topology.levels, rng: &rng)
+        // the file's parameters are exactly ours, by name, and load through a safetensors file
+        let inFile = Set(file.keys.filter { $0.hasPrefix(key + "grid.") }.map { String($0.dropFirst(key.count)) })
+        #expect(inFile == Set(grid.parameters.map(\.name)))
+        let stateDict = try SafeTensors.encode(grid.parameters.map { p in (p.name, try #require(file[key + p.name], "\(p.name)")) })
+        try SafeTensors.decode(stateDict).load(into: grid.parameters)
+        for variant in KernelVariant.supported {
+            grid.variant = variant
+            for p in grid.parameters { p.zeroGrad() }
+            let tape = Tape(), xv = tape.variable(x)
+            let y = try grid(xv, topology: config.topology)
+            Golden.close(y.value, file[key + "output"], "\(config) \(variant) output")
+            try tape.backward(y, seed: r)
+            Golden.close(tape.gradient(of: xv) ?? .zeros(x.shape), file[key + "grad.input"], "\(config) \(variant) d input")
+            for p in grid.parameters { Golden.close(p.grad, file[key + "grad." + p.name], "\(config) \(variant) d \(p.name)") }
+        }
+    }
+
     @Test("state_dict names and shapes")
     func names() {
         var rng = SeededGenerator(seed: 32)

@@ -122,36 +122,9 @@ struct RecurrentTests {
 
     // ---- golden values from PyTorch ------------------------------------------------------------
 
-    static let goldenURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("Resources/rnn_golden.json")
-
-    /// The golden file's tensors by name ({"tensors": {name: {"shape", "values"}}}).
-    static func goldenTensors() throws -> [String: Tensor] {
-        let doc = try JSONSerialization.jsonObject(with: Data(contentsOf: goldenURL)) as? [String: Any]
-        let entries = try #require(doc?["tensors"] as? [String: [String: Any]], "\(goldenURL.path): no \"tensors\" object")
-        return try entries.mapValues { e in
-            let shape = try #require(e["shape"] as? [Int]), values = try #require(e["values"] as? [Double])
-            return try Tensor(shape: shape, values: values.map { Float($0) })
-        }
-    }
-
-    /// |ours − torch| ≤ 1e-5·max(|ours|, |torch|) + 1e-6 for every element.
-    static func close(_ a: Tensor, _ b: Tensor?, _ what: String) {
-        guard let b else { Issue.record("\(what): missing from the golden file"); return }
-        #expect(a.shape == b.shape, "\(what): shape \(a.shape) vs \(b.shape)")
-        guard a.shape == b.shape else { return }
-        var worst = 0.0, at = 0
-        for i in 0..<a.count {
-            let x = Double(a[flat: i]), y = Double(b[flat: i])
-            let err = abs(x - y) / (1e-5 * max(abs(x), abs(y)) + 1e-6)
-            if !(err <= worst) { worst = err; at = i }
-        }
-        #expect(worst <= 1, "\(what): element \(at): ours \(a[flat: at]), PyTorch \(b[flat: at])")
-    }
-
     @Test("LSTM and GRU match PyTorch: outputs, final states and gradients", arguments: ["lstm", "gru"])
     func golden(_ kind: String) throws {
-        let file = try Self.goldenTensors()
+        let file = try Golden.tensors("rnn_golden.json")
         let x = try #require(file["\(kind).input"]), h0 = try #require(file["\(kind).h0"])
         let r = try #require(file["\(kind).loss_weights"])   // loss = Σ output · R
         let (batch, steps, input) = (x.shape[0], x.shape[1], x.shape[2])
@@ -178,14 +151,14 @@ struct RecurrentTests {
                 (out, hn) = try gru(xv, h0: h0v); cn = nil
             }
             #expect(out.shape == [batch, steps, hidden])
-            Self.close(out.value, file["\(kind).output"], "\(variant) \(kind) output")
-            Self.close(hn.value, file["\(kind).h_n"], "\(variant) \(kind) h_n")
-            if let cn { Self.close(cn.value, file["lstm.c_n"], "\(variant) lstm c_n") }
+            Golden.close(out.value, file["\(kind).output"], "\(variant) \(kind) output")
+            Golden.close(hn.value, file["\(kind).h_n"], "\(variant) \(kind) h_n")
+            if let cn { Golden.close(cn.value, file["lstm.c_n"], "\(variant) lstm c_n") }
             try tape.backward(out, seed: r)
-            Self.close(tape.gradient(of: xv) ?? .zeros(x.shape), file["\(kind).grad.input"], "\(variant) \(kind) d input")
-            Self.close(tape.gradient(of: h0v) ?? .zeros(h0.shape), file["\(kind).grad.h0"], "\(variant) \(kind) d h0")
-            if isLSTM { Self.close(tape.gradient(of: c0v) ?? .zeros(c0.shape), file["lstm.grad.c0"], "\(variant) lstm d c0") }
-            for p in params { Self.close(p.grad, file["\(kind).grad." + String(p.name.dropFirst(kind.count + 1))], "\(variant) d \(p.name)") }
+            Golden.close(tape.gradient(of: xv) ?? .zeros(x.shape), file["\(kind).grad.input"], "\(variant) \(kind) d input")
+            Golden.close(tape.gradient(of: h0v) ?? .zeros(h0.shape), file["\(kind).grad.h0"], "\(variant) \(kind) d h0")
+            if isLSTM { Golden.close(tape.gradient(of: c0v) ?? .zeros(c0.shape), file["lstm.grad.c0"], "\(variant) lstm d c0") }
+            for p in params { Golden.close(p.grad, file["\(kind).grad." + String(p.name.dropFirst(kind.count + 1))], "\(variant) d \(p.name)") }
         }
     }
 }
