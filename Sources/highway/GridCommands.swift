@@ -353,6 +353,7 @@ struct ParityCommand: ParsableCommand {
     func validate() throws {
         if bits < 1 { throw ValidationError("--bits must be at least 1, got \(bits).") }
         if depth < 1 || width < 1 { throw ValidationError("--depth and --width must be at least 1.") }
+        try checkGridMemory(width: width, depth: depth, steps: 1, batch: train.batch)
         if !["tanh", "relu"].contains(activation) { throw ValidationError("--activation must be tanh or relu, got \(activation).") }
         _ = try parseModels(model, allowed: [.tied, .untied, .feedforward], option: "--model")
         if sweep { _ = try sweepList() }
@@ -394,6 +395,18 @@ struct ParityCommand: ParsableCommand {
             printSummaries(s, directory: dir)
             if task.curriculum != nil { printLargestSolved(s, unit: "k") }
         }
+    }
+}
+
+/// A one-line error instead of a failed allocation: a grid of `width` × `depth` over `steps`
+/// positions at `batch` examples holds about 80·width²·depth Floats of weights, gradients and
+/// Adam state (untied 2-LSTM, the largest case) and 12·width·steps·depth·batch of activations.
+func checkGridMemory(width: Int, depth: Int, steps: Int, batch: Int) throws {
+    let w = Double(width), d = Double(depth)
+    let gib = (80 * w * w * d + 12 * w * Double(steps) * d * Double(batch)) * 4 / Double(1 << 30)
+    if gib > 8 {
+        throw ValidationError(String(format: "--width %d and --depth %d over %@ at --batch-size %d need about %.0f GiB of weights and activations (8 at most); use a smaller --width, --depth or --batch-size.",
+                                     width, depth, steps == 1 ? "1 step" : "\(steps) steps", batch, gib))
     }
 }
 
@@ -443,6 +456,7 @@ struct AdditionCommand: ParsableCommand {
 
     func validate() throws {
         if digits < 1 { throw ValidationError("--digits must be at least 1, got \(digits).") }
+        try checkGridMemory(width: models.width, depth: models.depth, steps: 3 * digits + 3, batch: train.batch)
         _ = try parseCurriculum(curriculum, last: digits, option: "--digits")
         try train.checkCurriculumOptions(curriculum: curriculum != nil)
     }
@@ -484,6 +498,7 @@ struct MemorizeCommand: ParsableCommand {
     func validate() throws {
         if length < 1 { throw ValidationError("--length must be at least 1, got \(length).") }
         if symbols < 2 { throw ValidationError("--symbols must be at least 2, got \(symbols).") }
+        try checkGridMemory(width: models.width, depth: models.depth, steps: 2 * length + 1, batch: train.batch)
         try train.checkCurriculumOptions(curriculum: false)
     }
 
@@ -529,6 +544,7 @@ struct CharLMCommand: ParsableCommand {
 
     func validate() throws {
         if steps < 1 || depth < 1 || width < 1 { throw ValidationError("--steps, --depth and --width must be at least 1.") }
+        try checkGridMemory(width: width, depth: depth, steps: steps, batch: train.batch)
         if sampleLength < 0 { throw ValidationError("--sample-length must be ≥ 0, got \(sampleLength).") }
         _ = try parseModels(model, allowed: [.grid, .stacked], option: "--model")
         try train.checkCurriculumOptions(curriculum: false)
