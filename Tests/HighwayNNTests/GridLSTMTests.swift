@@ -104,6 +104,59 @@ struct GridLSTMTests {
         }
     }
 
+    // ---- the batch split over threads -------------------------------------------------------------
+
+    /// Output, d input and every parameter's gradient of loss = Σ output·R, at `threads`.
+    static func pass(_ grid: GridLSTM, _ topology: GridTopology, x: Tensor, threads: Int) throws
+        -> (out: Tensor, dx: Tensor, grads: [Tensor]) {
+        grid.threads = threads
+        for p in grid.parameters { p.zeroGrad() }
+        let tape = Tape(), xv = tape.variable(x)
+        let y = try grid(xv, topology: topology)
+        try tape.backward(y, seed: uniform(y.shape, seed: 9))
+        return (y.value, tape.gradient(of: xv) ?? .zeros(x.shape), grid.parameters.map(\.grad))
+    }
+
+    /// The blocks of rows a forward at `threads` splits a batch like `x` into.
+    static func shares(_ grid: GridLSTM, _ topology: GridTopology, _ x: Tensor, threads: Int) -> Int {
+        grid.threads = threads
+        let ws = grid.makeWorkspace(topology: topology, batch: x.shape[0])
+        var out = Tensor.zeros([x.shape[0], topology.outputSlots.count, grid.hiddenSize])
+        grid.forward(x: x.unsafePointer, output: out.unsafeMutablePointer(), workspace: ws)
+        return ws.lastShareCount
+    }
+
+    @Test("on several threads each takes a block of rows: outputs and d input as on one thread, weight gradients to 1e-5, the same every time",
+          arguments: [configs[0], configs[1], configs[3], configs[4], configs[5], configs[7], configs[8]])
+    func threads(_ config: Config) throws {
+        var rng = SeededGenerator(seed: 35)
+        let grid = GridLSTM(name: "grid", dimensions: config.dims, inputSize: 3, hiddenSize: 5, levels: config.topology.levels, rng: &rng)
+        // 19 rows: blocks of 10 and 9 (one per 8 rows at most, so three threads split it in two too)
+        let x = Self.uniform([19, config.topology.externalSlots, 3], seed: 12)
+        #expect(Self.shares(grid, config.topology, x, threads: 1) == 1)
+        let one = try Self.pass(grid, config.topology, x: x, threads: 1)
+        for threads in [2, 3] {
+            #expect(Self.shares(grid, config.topology, x, threads: threads) == 2)
+            let split = try Self.pass(grid, config.topology, x: x, threads: threads)
+            #expect(split.out == one.out, "\(config) threads \(threads): output")
+            #expect(split.dx == one.dx, "\(config) threads \(threads): d input")
+            for (p, (a, b)) in zip(grid.parameters, zip(split.grads, one.grads)) {
+                let worst = zip(a.scalars, b.scalars).map { Double(abs($0 - $1)) / (1e-5 * max(1, Double(abs($1)))) }.max() ?? 0
+                #expect(worst <= 1, "\(config) threads \(threads): \(p.name)")
+            }
+            let again = try Self.pass(grid, config.topology, x: x, threads: threads)
+            #expect(again.grads == split.grads && again.out == split.out, "\(config) threads \(threads): not deterministic")
+        }
+        // the blocks' gradient sums, by finite differences
+        grid.threads = 2
+        let x16 = Self.uniform([16, config.topology.externalSlots, 3], seed: 13)
+        #expect(Self.shares(grid, config.topology, x16, threads: 2) == 2)
+        let report = try GradientCheck.check(inputs: [x16], parameters: grid.parameters, step: 1e-2) { _, v in
+            try grid(v[0], topology: config.topology)
+        }
+        #expect(report.passed, "\(config) at two threads: \(report)")
+    }
+
     // ---- golden values from an independent PyTorch implementation (Scripts/make_grid_golden.py) ----
 
     /// The script's cases, under their names in the golden file.

@@ -231,7 +231,22 @@ public final class GridLSTMWorkspace {
     let packB: [[FloatBuffer]]
     let packDW: [[FloatBuffer]]
     let packDB: [[FloatBuffer]]
-    let zeroRow: FloatBuffer               // (4·hidden): zeros for the kernel's recurrent input and second bias
+    let zeroRow: FloatBuffer               // (4·hidden): zeros for the kernel's second bias
+    let zeroGates: FloatBuffer             // (B, 4·hidden): zeros for the kernel's recurrent input, never written
+    /// With the batch split over threads (``GridLSTM/threads``): one workspace per block of rows,
+    /// the first rows of the batch first, and where each block starts.
+    var shares: [GridLSTMWorkspace] = []
+    var shareStarts: [Int] = []
+    /// A share's own sums of every parameter's gradient (shares 1, 2, …; share 0 adds into the
+    /// parameters'), added in share order after the backward; aligned with ``GridLSTM/parameters``.
+    var gradientSums: [FloatBuffer]?
+    /// The pass under way over the shares: the grid, and its arguments.
+    var passGrid: Unmanaged<GridLSTM>?
+    var passBackward = false
+    var passInput: UnsafePointer<Float>?, passOutput: UnsafeMutablePointer<Float>?
+    var passDx: UnsafeMutablePointer<Float>?
+    /// The blocks of rows the last forward split the batch into (1: not split).
+    public internal(set) var lastShareCount = 1
 
     init(grid: GridLSTM, topology: GridTopology, batch: Int) {
         precondition(batch > 0, "GridLSTMWorkspace: batch must be positive")
@@ -261,6 +276,19 @@ public final class GridLSTMWorkspace {
         packDW = packs { $0.width * NH }
         packDB = packs { $0.width }
         zeroRow = FloatBuffer(count: 4 * hid)
+        zeroGates = FloatBuffer(count: batch * 4 * hid)
+    }
+
+    /// Makes the `count` shares of the batch (each ⌊B/count⌋ or one more rows) unless they exist.
+    func prepareShares(_ count: Int, grid: GridLSTM) {
+        guard shares.count != count else { return }
+        let base = batch / count, extra = batch % count
+        shareStarts = (0..<count).map { $0 * base + min($0, extra) }
+        shares = (0..<count).map { j in
+            let share = GridLSTMWorkspace(grid: grid, topology: topology, batch: base + (j < extra ? 1 : 0))
+            if j > 0 { share.gradientSums = grid.parameters.map { FloatBuffer(count: $0.value.count) } }
+            return share
+        }
     }
 }
 
@@ -308,6 +336,12 @@ public final class GridLSTM {
     public let parameters: [Parameter]
     /// The kernel variant this block runs (nil: ``Kernels/variant``).
     public var variant: KernelVariant?
+    /// The threads a forward and backward pass splits the batch over (nil: ``ThreadPool/threads``),
+    /// at most one per 8 rows: each runs the whole grid on its block of rows with its own weight
+    /// gradient sums, added in block order. Results depend on the thread count, not on timing.
+    public var threads: Int?
+    /// Each parameter's index in ``parameters``.
+    let parameterIndex: [ObjectIdentifier: Int]
 
     /// The non-priority dimensions (group 0) and the priority ones (group 1), each with the offset
     /// of every dimension's gates inside the group's stacked rows.
@@ -347,6 +381,7 @@ public final class GridLSTM {
             ws.append(w); bs.append(b)
         }
         weights = ws; biases = bs; parameters = all
+        parameterIndex = Dictionary(uniqueKeysWithValues: all.enumerated().map { (ObjectIdentifier($1), $0) })
         var gs = [Group(), Group()]
         for (i, d) in dimensions.enumerated() {
             let g = d.priority ? 1 : 0
@@ -412,6 +447,17 @@ public final class GridLSTM {
     /// x is (B, E, in) (E = the topology's external slots); output is (B, O, hidden), the h of the
     /// topology's output slots. B is the workspace's. The workspace keeps what the backward needs.
     public func forward(x: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, workspace ws: GridLSTMWorkspace) {
+        precondition(ws.topology.dimensions == dimensions.count, "GridLSTM: workspace made for another grid")
+        let count = max(1, min(threads ?? ThreadPool.threads, ws.batch / 8))
+        ws.lastShareCount = count
+        guard count > 1 else { return forwardRows(x: x, output: output, ws: ws) }
+        ws.prepareShares(count, grid: self)
+        ws.passInput = x; ws.passOutput = output; ws.passBackward = false
+        runShares(ws)
+    }
+
+    /// The forward of the rows of one workspace.
+    private func forwardRows(x: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, ws: GridLSTMWorkspace) {
         let top = ws.topology, B = ws.batch, hid = hiddenSize, BH = B * hid, E = top.externalSlots
         let N = dimensions.count, NH = N * hid, v = variant ?? Kernels.variant, isa = v.rawValue
         precondition(top.dimensions == N, "GridLSTM: workspace made for another grid")
@@ -474,7 +520,7 @@ public final class GridLSTM {
             case .lstm:
                 let mIn = ws.m.base + cell.inputs[d] * BH, mOut = ws.m.base + cell.outputs[d] * BH
                 if W == 4 * hid {   // the group's rows are this dimension's: one call for the batch
-                    hk_lstm_forward_step(isa, B, hid, Z, zeroRows(ws, B), bias, zero, mIn, mOut, hOut)
+                    hk_lstm_forward_step(isa, B, hid, Z, ws.zeroGates.base, bias, zero, mIn, mOut, hOut)
                 } else {
                     for b in 0..<B {
                         hk_lstm_forward_step(isa, 1, hid, Z + b * W + off, zero, bias + off, zero,
@@ -488,18 +534,48 @@ public final class GridLSTM {
         }
     }
 
-    /// Zeros for `rows` rows of LSTM gates: the dZ scratch is (B, ≥ 4h) and is not in use during
-    /// the forward, so it doubles as the kernel's all-zero recurrent input.
-    private func zeroRows(_ ws: GridLSTMWorkspace, _ rows: Int) -> UnsafePointer<Float> {
-        ws.dZ.base.update(repeating: 0, count: rows * 4 * hiddenSize)
-        return UnsafePointer(ws.dZ.base)
-    }
-
     // ---- backward --------------------------------------------------------------------------------
 
     /// Backward of the last forward on `ws`. dOutput (B, O, hidden) is d(loss) of the output; dx
     /// (B, E, in), when given, and every parameter's `grad` are added into.
     public func backward(dOutput: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?, workspace ws: GridLSTMWorkspace) {
+        guard ws.lastShareCount > 1 else { return backwardRows(dOutput: dOutput, dx: dx, ws: ws) }
+        for p in parameters { _ = gradPointer(p, ws) }   // allocated here, not in the shares
+        for share in ws.shares.dropFirst() { for g in share.gradientSums! { g.zero() } }
+        ws.passInput = dOutput; ws.passDx = dx; ws.passBackward = true
+        runShares(ws)
+        for share in ws.shares.dropFirst() {
+            for (p, sum) in zip(parameters, share.gradientSums!) {
+                let g = gradPointer(p, ws)
+                for i in 0..<sum.count { g[i] += sum.base[i] }
+            }
+        }
+    }
+
+    /// Runs the pass set up in `ws` on each of its shares, across the pool (share j on thread
+    /// j mod threads; they share nothing they write, so which thread runs which does not matter).
+    private func runShares(_ ws: GridLSTMWorkspace) {
+        ws.passGrid = Unmanaged.passUnretained(self)
+        ThreadPool.parallelFor(ws.shares.count, context: Unmanaged.passUnretained(ws).toOpaque()) { context, j in
+            let ws = Unmanaged<GridLSTMWorkspace>.fromOpaque(context!).takeUnretainedValue()
+            ws.passGrid!.takeUnretainedValue().runShare(j, of: ws)
+        }
+        ws.passGrid = nil
+    }
+
+    /// Share j's part of the pass under way on `ws`: its rows of the input and output.
+    private func runShare(_ j: Int, of ws: GridLSTMWorkspace) {
+        let share = ws.shares[j], start = ws.shareStarts[j], top = ws.topology
+        let inRow = top.externalSlots * inputSize, outRow = top.outputSlots.count * hiddenSize
+        if ws.passBackward {
+            backwardRows(dOutput: ws.passInput! + start * outRow, dx: ws.passDx.map { $0 + start * inRow }, ws: share)
+        } else {
+            forwardRows(x: ws.passInput! + start * inRow, output: ws.passOutput! + start * outRow, ws: share)
+        }
+    }
+
+    /// The backward of the rows of one workspace (a share adds its weight gradients into its sums).
+    private func backwardRows(dOutput: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?, ws: GridLSTMWorkspace) {
         let top = ws.topology, B = ws.batch, hid = hiddenSize, BH = B * hid, E = top.externalSlots
         let N = dimensions.count, NH = N * hid, v = variant ?? Kernels.variant, isa = v.rawValue
         ws.dh.zero(); ws.dm.zero()
@@ -535,7 +611,7 @@ public final class GridLSTM {
             for pl in 0..<group.packLevels {
                 for (d, off) in zip(group.dims, group.offsets) {
                     let l = dimensions[d].tied ? 0 : pl, rows = dimensions[d].gates * hiddenSize
-                    let gw = gradPointer(weights[d][l]), gb = gradPointer(biases[d][l])
+                    let gw = gradPointer(weights[d][l], ws), gb = gradPointer(biases[d][l], ws)
                     let sw = ws.packDW[g][pl].base + off * NH, sb = ws.packDB[g][pl].base + off
                     for i in 0..<(rows * NH) { gw[i] += sw[i] }
                     for i in 0..<rows { gb[i] += sb[i] }
@@ -552,8 +628,8 @@ public final class GridLSTM {
         }
         // dW_in += dprojᵀ·x   (2h, in) = (2h, B·E)·(B·E, in)
         Kernels.gemm(transA: true, m: 2 * hid, n: inputSize, k: B * E, a: ws.proj.base, lda: 2 * hid, b: ws.x.base, ldb: inputSize,
-                     beta: 1, c: gradPointer(inputWeight), ldc: inputSize, variant: v)
-        hk_column_sums(isa, B * E, 2 * hid, ws.proj.base, gradPointer(inputBias))
+                     beta: 1, c: gradPointer(inputWeight, ws), ldc: inputSize, variant: v)
+        hk_column_sums(isa, B * E, 2 * hid, ws.proj.base, gradPointer(inputBias, ws))
         if let dx {
             // dx += dproj·W_in   (B·E, in) = (B·E, 2h)·(2h, in)
             Kernels.gemm(m: B * E, n: inputSize, k: 2 * hid, a: ws.proj.base, lda: 2 * hid, b: inputWeight.value.unsafePointer,
@@ -600,7 +676,7 @@ public final class GridLSTM {
         let dw: UnsafeMutablePointer<Float>, db: UnsafeMutablePointer<Float>
         if group.dims.count == 1 {
             let d = group.dims[0], l = dimensions[d].tied ? 0 : cell.level
-            dw = gradPointer(weights[d][l]); db = gradPointer(biases[d][l])
+            dw = gradPointer(weights[d][l], ws); db = gradPointer(biases[d][l], ws)
         } else {
             let pl = group.packLevels > 1 ? cell.level : 0
             dw = ws.packDW[g][pl].base; db = ws.packDB[g][pl].base
@@ -612,8 +688,9 @@ public final class GridLSTM {
         Kernels.gemm(m: B, n: NH, k: W, a: dZ, lda: W, b: w, ldb: NH, c: ws.dH.base, ldc: NH, variant: v, threads: 1)
     }
 
-    /// `p.grad`'s elements, to add into.
-    private func gradPointer(_ p: Parameter) -> UnsafeMutablePointer<Float> {
+    /// Where `p`'s gradient is added into in a pass over `ws`: `p.grad`'s elements, or the share's sums.
+    private func gradPointer(_ p: Parameter, _ ws: GridLSTMWorkspace) -> UnsafeMutablePointer<Float> {
+        if let sums = ws.gradientSums { return sums[parameterIndex[ObjectIdentifier(p)]!].base }
         if p.grad.shape != p.value.shape { p.grad = .zeros(p.value.shape) }
         return p.grad.unsafeMutablePointer()
     }
