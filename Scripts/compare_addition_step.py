@@ -13,7 +13,7 @@ model.
 
 Usage:
     swift build -c release --product highway      # builds .build/release/highway
-    /usr/bin/python3 Scripts/compare_addition_step.py [--rounds 5] [--threads 1] [--binary PATH]
+    /usr/bin/python3 Scripts/compare_addition_step.py [--rounds 5] [--threads 1,2] [--binary PATH]
 
 PyTorch comes from Debian's python3-torch (with libopenblas0-pthread), JAX from `pip install jax`;
 each framework runs in its own subprocess pinned to the thread count.
@@ -181,7 +181,7 @@ def main():
                     help="2-LSTM weight sharing and width, comma-separated (each also times the stacked LSTM matched to it)")
     ap.add_argument("--depth", type=int, default=4)
     ap.add_argument("--batch-size", type=int, default=32)
-    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--threads", default="1", help="thread counts, comma-separated (each workload at each)")
     ap.add_argument("--iterations", type=int, default=30, help="timed training steps per round")
     ap.add_argument("--rounds", type=int, default=5,
                     help="measure all this many times, interleaved, and keep the median (the machine is noisy)")
@@ -196,30 +196,31 @@ def main():
     if not jax_py:
         print("JAX not found (pip install jax): skipped", file=sys.stderr)
     workloads = []
-    for c in args.configs.split(","):
-        tie, width = c.split(":")
-        if tie not in ("tied", "untied"):
-            sys.exit(f"--configs: '{c}' is not tied:WIDTH or untied:WIDTH")
-        for model in ("grid", "stacked"):
-            workloads.append(dict(model=model, tied=tie == "tied", width=int(width)))
+    for threads in [int(t) for t in args.threads.split(",")]:
+        for c in args.configs.split(","):
+            tie, width = c.split(":")
+            if tie not in ("tied", "untied"):
+                sys.exit(f"--configs: '{c}' is not tied:WIDTH or untied:WIDTH")
+            for model in ("grid", "stacked"):
+                workloads.append(dict(model=model, tied=tie == "tied", width=int(width), threads=threads))
     rows = []
     for w in workloads:
         cmd = [args.binary, "bench", "addition-step", "--model", w["model"], "--digits", args.digits, "--width", w["width"],
-               "--depth", args.depth, "--batch-size", args.batch_size, "--threads", args.threads,
+               "--depth", args.depth, "--batch-size", args.batch_size, "--threads", w["threads"],
                "--iterations", args.iterations] + ([] if w["tied"] else ["--untied"])
         runs = {"highway": [], "torch": [], "jax": []}
         for rnd in range(args.rounds):
             h = run_highway(cmd)
             # the peers build the model at the width HighwayKit ran (the stacked LSTM's matched width)
             cfg = dict(model=w["model"], tied=w["tied"], width=h["width"], digits=args.digits, depth=args.depth,
-                       batch=args.batch_size, threads=args.threads, iterations=args.iterations, warmup=5)
+                       batch=args.batch_size, threads=w["threads"], iterations=args.iterations, warmup=5)
             runs["highway"].append(h)
             for peer, py, code in (("torch", torch_py, TORCH), ("jax", jax_py, JAX)):
-                r = run_py(py, code, cfg, args.threads) if py else {"error": "not installed"}
+                r = run_py(py, code, cfg, w["threads"]) if py else {"error": "not installed"}
                 if "parameters" in r and r["parameters"] != h["parameters"]:
                     sys.exit(f"{peer} built {r['parameters']} parameters for {w}, HighwayKit {h['parameters']}: not the same model")
                 runs[peer].append(r)
-            print(f"{w['model']} ({'tied' if w['tied'] else 'untied'} {w['width']}) round {rnd + 1}/{args.rounds}: "
+            print(f"{w['model']} ({'tied' if w['tied'] else 'untied'} {w['width']}, {w['threads']} thread(s)) round {rnd + 1}/{args.rounds}: "
                   + ", ".join(f"{k} {r[-1].get('median_ms', float('nan')):.2f} ms" for k, r in runs.items()), file=sys.stderr)
         rows.append((w, runs))
 
@@ -227,9 +228,9 @@ def main():
         ok = [r["median_ms"] for r in rs if "median_ms" in r]
         return median(ok) if ok else None
 
-    print(f"\n{args.digits}-digit addition, depth {args.depth}, batch {args.batch_size}, {args.threads} thread(s): "
+    print(f"\n{args.digits}-digit addition, depth {args.depth}, batch {args.batch_size}: "
           f"median ms of {args.iterations} steps (forward, cross-entropy, backward, clip, Adam), median of {args.rounds} interleaved rounds")
-    print(f"{'model':<28} {'params':>7} {'HighwayKit':>10} {'PyTorch':>9} {'ratio':>6} {'JAX':>8} {'ratio':>6}")
+    print(f"{'model':<28} {'params':>7} {'thr':>3} {'HighwayKit':>10} {'PyTorch':>9} {'ratio':>6} {'JAX':>8} {'ratio':>6}")
     out = []
     for w, runs in rows:
         h0 = runs["highway"][0]
@@ -238,8 +239,8 @@ def main():
         hm, tm, jm = med(runs["highway"]), med(runs["torch"]), med(runs["jax"])
         def cell(v): return f"{v:>8.2f}" if v else f"{'-':>8}"
         def ratio(v): return f"{hm / v:>6.2f}" if v else f"{'-':>6}"
-        print(f"{name:<28} {h0['parameters']:>7} {hm:>10.2f} {cell(tm):>9} {ratio(tm)} {cell(jm)} {ratio(jm)}")
-        out.append(dict(workload=name, parameters=h0["parameters"], highway_ms=[r["median_ms"] for r in runs["highway"]],
+        print(f"{name:<28} {h0['parameters']:>7} {w['threads']:>3} {hm:>10.2f} {cell(tm):>9} {ratio(tm)} {cell(jm)} {ratio(jm)}")
+        out.append(dict(workload=name, threads=w["threads"], parameters=h0["parameters"], highway_ms=[r["median_ms"] for r in runs["highway"]],
                         torch_ms=[r.get("median_ms") for r in runs["torch"]], jax_ms=[r.get("median_ms") for r in runs["jax"]]))
     versions = {k: next((r.get("version") for _, runs in rows for r in runs[k] if r.get("version")), None) for k in ("torch", "jax")}
     print(f"\nHighwayKit ({rows[0][1]['highway'][0]['kernels']}), PyTorch {versions['torch']}, JAX {versions['jax']}; "
