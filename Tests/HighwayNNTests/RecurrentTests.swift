@@ -120,6 +120,30 @@ struct RecurrentTests {
         #expect(out == expected)
     }
 
+    @Test("the tape reuses a layer's workspace only after a reset: two calls on one step keep their own")
+    func workspaceReuse() throws {
+        var rng = SeededGenerator(seed: 27)
+        let gru = GRU(name: "g", inputSize: 3, hiddenSize: 4, layers: 2, rng: &rng)
+        let a = Self.uniform([2, 5, 3], seed: 1), b = Self.uniform([2, 5, 3], seed: 2)
+        let ra = Self.uniform([2, 5, 4], seed: 3), rb = Self.uniform([2, 5, 4], seed: 4)
+        /// Gradients of Σ gru(x)·r summed over `pairs`, all on one tape step.
+        func grads(_ tape: Tape, _ pairs: [(Tensor, Tensor)]) throws -> [Tensor] {
+            tape.reset()
+            for p in gru.parameters { p.zeroGrad() }
+            let terms = try pairs.map { x, r in tape.sum(try tape.mul(gru(tape.constant(x)).output, tape.constant(r))) }
+            try tape.backward(try terms.dropFirst().reduce(terms[0]) { try tape.add($0, $1) })
+            return gru.parameters.map(\.grad)
+        }
+        let tape = Tape()
+        let onlyA = try grads(tape, [(a, ra)]), onlyB = try grads(tape, [(b, rb)])   // the second reuses the first's workspace
+        let both = try grads(tape, [(a, ra), (b, rb)])                                  // two calls on one step
+        for (i, p) in gru.parameters.enumerated() {
+            let worst = zip(both[i].scalars, zip(onlyA[i].scalars, onlyB[i].scalars)).map { abs($0 - ($1.0 + $1.1)) }.max() ?? 0
+            #expect(worst < 1e-5, "\(p.name): \(worst)")
+        }
+        #expect(try grads(Tape(), [(b, rb)]) == onlyB)   // a fresh tape, a fresh workspace: the same
+    }
+
     // ---- golden values from PyTorch ------------------------------------------------------------
 
     @Test("LSTM and GRU match PyTorch: outputs, final states and gradients", arguments: ["lstm", "gru"])

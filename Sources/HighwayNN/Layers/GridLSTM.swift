@@ -712,10 +712,11 @@ public final class GridLSTM {
                                            expected: "a topology of \(dimensions.count) dimensions and at most \(levels) levels")
         }
         let tape = x.tape, B = s[0]
-        // Reuse the last workspace unless it still serves an op on the current tape step.
+        // The last call's workspace serves again once its tape has been reset (its backward is
+        // then gone); on another tape it may still be needed there, so a new one is made.
         let ws: GridLSTMWorkspace
         if let c = cached, c.workspace.batch == B, c.workspace.topology == topology,
-           !(c.tape == ObjectIdentifier(tape) && c.generation == tape.generation) {
+           c.tape == ObjectIdentifier(tape), c.generation != tape.generation {
             ws = c.workspace
         } else {
             ws = makeWorkspace(topology: topology, batch: B)

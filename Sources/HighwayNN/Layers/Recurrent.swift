@@ -308,13 +308,24 @@ final class RecurrentCore {
         return (s[0], s[1])
     }
 
+    private var cached: (workspace: RecurrentWorkspace, tape: ObjectIdentifier, generation: Int)?
+
     /// Runs the stack on the tape as ONE op whose output packs [output (B, T, H) | h_n (L, B, H) |
     /// c_n (L, B, H), LSTM only] into one flat tensor, then hands out the parts as cheap copies
     /// (a tape op has one output; the final states must feed the same backward through time).
     func record(_ x: Variable, h0: Variable?, c0: Variable?) throws -> (output: Variable, hidden: Variable, cell: Variable?) {
         let (B, T) = try checkShapes(x, h0, c0)
         let tape = x.tape, H = hiddenSize, L = layers
-        let ws = makeWorkspace(batch: B, steps: T)
+        // The last call's workspace serves again once its tape has been reset (its backward is
+        // then gone), so a steady-state training step allocates no new one.
+        let ws: RecurrentWorkspace
+        if let c = cached, c.workspace.batch == B, c.workspace.steps == T, c.tape == ObjectIdentifier(tape),
+           c.generation != tape.generation {
+            ws = c.workspace
+        } else {
+            ws = makeWorkspace(batch: B, steps: T)
+        }
+        cached = (ws, ObjectIdentifier(tape), tape.generation)
         let outCount = B * T * H, stateCount = L * B * H
         var packed = Tensor.zeros([outCount + stateCount * (cell == .lstm ? 2 : 1)])
         let pp = packed.unsafeMutablePointer()
