@@ -10,6 +10,6 @@ struct BenchCommand: ParsableCommand {
             clock not to matter, and reports the median and minimum time per call. Compare \
             with numpy/OpenBLAS on the same machine with Scripts/compare_gemm.py.
             """,
-        subcommands: [BenchGEMMCommand.self, BenchTrainStepCommand.self, BenchLSTMStepCommand.self, BenchAdditionStepCommand.self]
+        subcommands: [BenchGEMMCommand.self, BenchTrainStepCommand.self, BenchLSTMStepCommand.self, BenchAdditionStepCommand.self, BenchForecastStepCommand.self]
     )
 }

@@ -1,0 +1,65 @@
+// Times one training step of `highway forecast`'s models: the workload behind
+// `highway bench forecast-step` and Scripts/compare_forecast_step.py, which runs the reference
+// LSTNet (laiguokun/LSTNet's models/LSTNet.py, in PyTorch) and a JAX port beside it.
+//
+// One step is what the forecasting trainer does per batch: the model over a batch of windows
+// (dropout on), the L1 loss summed over the batch on the rescaled values, backward, joint
+// gradient-norm clip at 10, Adam (lr 0.001). The batch is drawn once (the data pipeline is not
+// timed); warm-up steps first, then each step timed alone, and the median is the figure.
+
+import Foundation
+import HighwayNN
+import HighwayTensor
+
+public struct ForecastStepBenchmark: Sendable {
+    /// The model and its sizes (the data path is not read).
+    public var config: ForecastConfig
+    public var series: Int
+    public var iterations: Int
+    public var warmup: Int
+
+    public init(config: ForecastConfig, series: Int = 8, iterations: Int = 30, warmup: Int = 5) {
+        self.config = config
+        self.series = series
+        self.iterations = iterations
+        self.warmup = warmup
+    }
+
+    public struct Result: Sendable {
+        public var medianSeconds: Double
+        public var minSeconds: Double
+        public var samples: Int
+        public var samplesPerSecond: Double
+        public var parameters: Int
+        /// The loss of the last timed step (before its update), per forecast value.
+        public var loss: Float
+    }
+
+    public func run() throws -> Result {
+        let c = config, m = series
+        let model = try makeForecastModel(c, series: m)
+        let params = model.parameters
+        var rng = SeededGenerator(seed: 2), dropoutRNG = SeededGenerator(seed: 3)
+        let x = Tensor.uniform(shape: [c.batchSize, c.window, m], in: 0..<1, rng: &rng)
+        let y = Tensor.uniform(shape: [c.batchSize, c.steps, m], in: 0..<1, rng: &rng)
+        let scale = Tensor.uniform(shape: [m], in: 0.5..<2, rng: &rng)
+        let tape = Tape(), adam = try Adam(learningRate: c.learningRate)
+        var loss: Float = 0, failure: (any Error)? = nil
+        let t = timeSteps(warmup: warmup, count: iterations) {
+            guard failure == nil else { return }
+            do {
+                tape.reset()
+                for p in params { p.zeroGrad() }
+                let out = try model.forward(tape.constant(x), training: true, rng: &dropoutRNG)
+                let l = try tape.l1Loss(out, y, scale: scale, reduction: .sum)
+                try tape.backward(l)
+                if c.clip > 0 { _ = clipGradientNorm(params, maxNorm: c.clip) }
+                adam.step(params)
+                loss = l.value[flat: 0] / Float(y.count)
+            } catch { failure = error }
+        }
+        if let failure { throw failure }
+        return Result(medianSeconds: t.median, minSeconds: t.min, samples: t.samples, samplesPerSecond: Double(c.batchSize) / t.median,
+                      parameters: params.reduce(0) { $0 + $1.value.count }, loss: loss)
+    }
+}
