@@ -20,13 +20,10 @@ each framework runs in its own subprocess pinned to the thread count.
 """
 
 import argparse
-import json
-import os
 import sys
 
-from benchlib import find_python, median, run_highway, run_py
+from benchlib import JAX_TRAINING, TORCH_TIMING, add_run_options, find_peers, parse_run_options, report, time_rounds
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # The batch both peers train on: a's digits, '+', b's digits, '=', then n + 1 blanks (symbols
 # 0-9, 10, 11, 12), least significant digit first; labels the sum's n + 1 digits.
@@ -43,7 +40,7 @@ def addition_batch(B, n):
     return xs, ys
 """
 
-TORCH = BATCH + r"""
+TORCH = BATCH + TORCH_TIMING + r"""
 import json, sys, time, torch
 cfg = json.loads(sys.argv[1]); torch.set_num_threads(cfg["threads"]); torch.manual_seed(0)
 B, n, W, D, tied = cfg["batch"], cfg["digits"], cfg["width"], cfg["depth"], cfg["tied"]
@@ -87,16 +84,10 @@ def step():
     opt.zero_grad(set_to_none=False)
     loss = torch.nn.functional.cross_entropy(net(x), y); loss.backward()
     torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0); opt.step()
-for _ in range(cfg["warmup"]): step()
-ts = []
-for _ in range(cfg["iterations"]):
-    t = time.perf_counter(); step(); ts.append(time.perf_counter() - t)
-ts.sort()
-print(json.dumps({"median_ms": ts[len(ts) // 2] * 1e3, "version": torch.__version__,
-                  "parameters": sum(p.numel() for p in net.parameters())}))
+time_torch(net, step)
 """
 
-JAX = BATCH + r"""
+JAX = BATCH + JAX_TRAINING + r"""
 import json, sys, time
 import jax, jax.numpy as jnp
 cfg = json.loads(sys.argv[1])
@@ -115,7 +106,6 @@ else:
     p = {"w0": u((V + W, 4 * W), W), "b0": jnp.zeros((2, 4 * W)),
          "w": u((D - 1, 2 * W, 4 * W), W), "b": jnp.zeros((D - 1, 2, 4 * W))}
 p["out_w"] = u((W, C), W); p["out_b"] = jnp.zeros(C)
-count = sum(v.size for v in jax.tree_util.tree_leaves(p))
 
 def cell(z, m):
     i, f, g, o = jnp.split(z, 4, axis=1)
@@ -151,26 +141,7 @@ def logits(p, x):
 def loss(p, x, y):
     return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(logits(p, x)), y[:, None], 1))
 
-@jax.jit
-def step(p, m, v, t, x, y):
-    g = jax.grad(loss)(p, x, y)
-    norm = jnp.sqrt(sum(jnp.sum(a * a) for a in jax.tree_util.tree_leaves(g)))
-    g = jax.tree_util.tree_map(lambda a: a * jnp.minimum(1.0, 1.0 / (norm + 1e-6)), g)
-    t = t + 1
-    m = jax.tree_util.tree_map(lambda a, b: 0.9 * a + 0.1 * b, m, g)
-    v = jax.tree_util.tree_map(lambda a, b: 0.999 * a + 0.001 * b * b, v, g)
-    lr = 0.003 * jnp.sqrt(1 - 0.999 ** t) / (1 - 0.9 ** t)
-    p = jax.tree_util.tree_map(lambda a, b, c: a - lr * b / (jnp.sqrt(c) + 1e-8), p, m, v)
-    return p, m, v, t
-
-m = jax.tree_util.tree_map(jnp.zeros_like, p); v = jax.tree_util.tree_map(jnp.zeros_like, p); t = jnp.array(0.0)
-for _ in range(cfg["warmup"]):
-    p, m, v, t = step(p, m, v, t, x, y)
-jax.block_until_ready(p); ts = []
-for _ in range(cfg["iterations"]):
-    s = time.perf_counter(); p, m, v, t = step(p, m, v, t, x, y); jax.block_until_ready(p); ts.append(time.perf_counter() - s)
-ts.sort()
-print(json.dumps({"median_ms": ts[len(ts) // 2] * 1e3, "version": jax.__version__, "parameters": int(count)}))
+time_jax(loss, p, 0.003, 1.0, lambda i: (x, y))
 """
 
 
@@ -181,76 +152,30 @@ def main():
                     help="2-LSTM weight sharing and width, comma-separated (each also times the stacked LSTM matched to it)")
     ap.add_argument("--depth", type=int, default=4)
     ap.add_argument("--batch-size", type=int, default=32)
-    ap.add_argument("--threads", default="1", help="thread counts, comma-separated (each workload at each)")
-    ap.add_argument("--iterations", type=int, default=30, help="timed training steps per round")
-    ap.add_argument("--rounds", type=int, default=5,
-                    help="measure all this many times, interleaved, and keep the median (the machine is noisy)")
-    ap.add_argument("--binary", default=os.path.join(REPO, ".build", "release", "highway"))
-    ap.add_argument("--json")
-    args = ap.parse_args()
-    if not os.path.exists(args.binary):
-        sys.exit(f"{args.binary} not found: run `swift build -c release --product highway` first")
-    torch_py, jax_py = find_python("torch"), find_python("jax")
-    if not torch_py:
-        sys.exit("PyTorch not found (apt-get install python3-torch libopenblas0-pthread)")
-    if not jax_py:
-        print("JAX not found (pip install jax): skipped", file=sys.stderr)
-    workloads = []
-    for threads in [int(t) for t in args.threads.split(",")]:
+    add_run_options(ap, iterations=30)
+    args = parse_run_options(ap)
+    torch_py, jax_py = find_peers()
+    rows = []
+    for threads in args.threads:
         for c in args.configs.split(","):
             tie, width = c.split(":")
             if tie not in ("tied", "untied"):
                 sys.exit(f"--configs: '{c}' is not tied:WIDTH or untied:WIDTH")
             for model in ("grid", "stacked"):
-                workloads.append(dict(model=model, tied=tie == "tied", width=int(width), threads=threads))
-    rows = []
-    for w in workloads:
-        cmd = [args.binary, "bench", "addition-step", "--model", w["model"], "--digits", args.digits, "--width", w["width"],
-               "--depth", args.depth, "--batch-size", args.batch_size, "--threads", w["threads"],
-               "--iterations", args.iterations] + ([] if w["tied"] else ["--untied"])
-        runs = {"highway": [], "torch": [], "jax": []}
-        for rnd in range(args.rounds):
-            h = run_highway(cmd)
-            # the peers build the model at the width HighwayKit ran (the stacked LSTM's matched width)
-            cfg = dict(model=w["model"], tied=w["tied"], width=h["width"], digits=args.digits, depth=args.depth,
-                       batch=args.batch_size, threads=w["threads"], iterations=args.iterations, warmup=5)
-            runs["highway"].append(h)
-            for peer, py, code in (("torch", torch_py, TORCH), ("jax", jax_py, JAX)):
-                r = run_py(py, code, cfg, w["threads"]) if py else {"error": "not installed"}
-                if "parameters" in r and r["parameters"] != h["parameters"]:
-                    sys.exit(f"{peer} built {r['parameters']} parameters for {w}, HighwayKit {h['parameters']}: not the same model")
-                runs[peer].append(r)
-            print(f"{w['model']} ({'tied' if w['tied'] else 'untied'} {w['width']}, {w['threads']} thread(s)) round {rnd + 1}/{args.rounds}: "
-                  + ", ".join(f"{k} {r[-1].get('median_ms', float('nan')):.2f} ms" for k, r in runs.items()), file=sys.stderr)
-        rows.append((w, runs))
-
-    def med(rs):
-        ok = [r["median_ms"] for r in rs if "median_ms" in r]
-        return median(ok) if ok else None
-
-    print(f"\n{args.digits}-digit addition, depth {args.depth}, batch {args.batch_size}: "
-          f"median ms of {args.iterations} steps (forward, cross-entropy, backward, clip, Adam), median of {args.rounds} interleaved rounds")
-    print(f"{'model':<28} {'params':>7} {'thr':>3} {'HighwayKit':>10} {'PyTorch':>9} {'ratio':>6} {'JAX':>8} {'ratio':>6}")
-    out = []
-    for w, runs in rows:
-        h0 = runs["highway"][0]
-        name = (f"{'tied' if w['tied'] else 'untied'} 2-LSTM, width {w['width']}" if w["model"] == "grid"
-                else f"stacked LSTM, width {h0['width']}")
-        hm, tm, jm = med(runs["highway"]), med(runs["torch"]), med(runs["jax"])
-        def cell(v): return f"{v:>8.2f}" if v else f"{'-':>8}"
-        def ratio(v): return f"{hm / v:>6.2f}" if v else f"{'-':>6}"
-        print(f"{name:<28} {h0['parameters']:>7} {w['threads']:>3} {hm:>10.2f} {cell(tm):>9} {ratio(tm)} {cell(jm)} {ratio(jm)}")
-        out.append(dict(workload=name, threads=w["threads"], parameters=h0["parameters"], highway_ms=[r["median_ms"] for r in runs["highway"]],
-                        torch_ms=[r.get("median_ms") for r in runs["torch"]], jax_ms=[r.get("median_ms") for r in runs["jax"]]))
-    versions = {k: next((r.get("version") for _, runs in rows for r in runs[k] if r.get("version")), None) for k in ("torch", "jax")}
-    print(f"\nHighwayKit ({rows[0][1]['highway'][0]['kernels']}), PyTorch {versions['torch']}, JAX {versions['jax']}; "
-          "ratio = HighwayKit's time over the peer's")
-    errors = {f"{k}: {r['error']}" for _, runs in rows for k in ("torch", "jax") for r in runs[k] if "error" in r}
-    for e in sorted(errors):
-        print(f"failed: {e}", file=sys.stderr)
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(dict(rows=out, torch=versions["torch"], jax=versions["jax"]), f, indent=2)
+                cmd = [args.binary, "bench", "addition-step", "--model", model, "--digits", args.digits, "--width", width,
+                       "--depth", args.depth, "--batch-size", args.batch_size, "--threads", threads,
+                       "--iterations", args.iterations] + ([] if tie == "tied" else ["--untied"])
+                # the peers build the model at the width HighwayKit ran (the stacked LSTM's matched width)
+                def cfg(h, model=model, tied=tie == "tied", threads=threads):
+                    return dict(model=model, tied=tied, width=h["width"], digits=args.digits, depth=args.depth,
+                                batch=args.batch_size, threads=threads, iterations=args.iterations, warmup=5)
+                runs = time_rounds(f"{model} ({tie} {width}, {threads} thread(s))", args.rounds, cmd,
+                                   [("torch", torch_py, TORCH), ("jax", jax_py, JAX)], cfg, threads)
+                h0 = runs["highway"][0]
+                name = f"{tie} 2-LSTM, width {width}" if model == "grid" else f"stacked LSTM, width {h0['width']}"
+                rows.append((name, threads, runs))
+    report(f"{args.digits}-digit addition, depth {args.depth}, batch {args.batch_size}: median ms of {args.iterations} steps "
+           f"(forward, cross-entropy, backward, clip, Adam), median of {args.rounds} interleaved rounds", rows, args.json)
 
 
 if __name__ == "__main__":

@@ -19,15 +19,12 @@ each framework runs in its own subprocess pinned to the thread count.
 """
 
 import argparse
-import json
-import os
 import sys
 
-from benchlib import find_python, median, run_highway, run_py
+from benchlib import JAX_TRAINING, TORCH_TIMING, add_run_options, find_peers, parse_run_options, report, time_rounds
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-TORCH = r"""
+TORCH = TORCH_TIMING + r"""
 import json, sys, time, torch
 import torch.nn as nn, torch.nn.functional as F
 cfg = json.loads(sys.argv[1]); torch.set_num_threads(cfg["threads"]); torch.manual_seed(0)
@@ -76,16 +73,10 @@ def step():
     opt.zero_grad(set_to_none=False)
     loss = (torch.abs(net(x) * scale - y * scale)).sum(); loss.backward()
     torch.nn.utils.clip_grad_norm_(net.parameters(), 10.0); opt.step()
-for _ in range(cfg["warmup"]): step()
-ts = []
-for _ in range(cfg["iterations"]):
-    t = time.perf_counter(); step(); ts.append(time.perf_counter() - t)
-ts.sort()
-print(json.dumps({"median_ms": ts[len(ts) // 2] * 1e3, "version": torch.__version__,
-                  "parameters": sum(p.numel() for p in net.parameters())}))
+time_torch(net, step)
 """
 
-JAX = r"""
+JAX = JAX_TRAINING + r"""
 import json, sys, time
 import jax, jax.numpy as jnp
 cfg = json.loads(sys.argv[1])
@@ -99,7 +90,6 @@ def gru(inp, H):
 p = {"conv_w": u((Ck, m, hidC), Ck * m), "conv_b": u((hidC,), Ck * m), "gru1": gru(hidC, hidR), "gruskip": gru(hidC, hidS),
      "lin_w": u((hidR + skip * hidS, m), hidR + skip * hidS), "lin_b": u((m,), hidR + skip * hidS),
      "hw_w": u((hw, 1), hw), "hw_b": u((1,), hw)}
-count = sum(v.size for v in jax.tree_util.tree_leaves(p))
 
 def run_gru(q, xs, H):   # xs (T, N, C) -> last h (N, H), PyTorch's GRU equations
     gx = xs @ q["w_ih"] + q["b_ih"]
@@ -129,32 +119,10 @@ def forward(p, x, key):
 def loss(p, x, y, scale, key):
     return jnp.sum(jnp.abs(forward(p, x, key) * scale - y * scale))
 
-@jax.jit
-def step(p, m1, v1, t, x, y, scale, key):
-    g = jax.grad(loss)(p, x, y, scale, key)
-    norm = jnp.sqrt(sum(jnp.sum(a * a) for a in jax.tree_util.tree_leaves(g)))
-    g = jax.tree_util.tree_map(lambda a: a * jnp.minimum(1.0, 10.0 / (norm + 1e-6)), g)
-    t = t + 1
-    m1 = jax.tree_util.tree_map(lambda a, b: 0.9 * a + 0.1 * b, m1, g)
-    v1 = jax.tree_util.tree_map(lambda a, b: 0.999 * a + 0.001 * b * b, v1, g)
-    lr = 0.001 * jnp.sqrt(1 - 0.999 ** t) / (1 - 0.9 ** t)
-    p = jax.tree_util.tree_map(lambda a, b, c: a - lr * b / (jnp.sqrt(c) + 1e-8), p, m1, v1)
-    return p, m1, v1, t
-
 kd = jax.random.split(jax.random.PRNGKey(2), 4)
 x = jax.random.uniform(kd[0], (B, P, m)); y = jax.random.uniform(kd[1], (B, m))
 scale = jax.random.uniform(kd[2], (m,)) * 1.5 + 0.5
-m1 = jax.tree_util.tree_map(jnp.zeros_like, p); v1 = jax.tree_util.tree_map(jnp.zeros_like, p); t = jnp.array(0.0)
-key = kd[3]
-for i in range(cfg["warmup"]):
-    p, m1, v1, t = step(p, m1, v1, t, x, y, scale, jax.random.fold_in(key, i))
-jax.block_until_ready(p); ts = []
-for i in range(cfg["iterations"]):
-    s = time.perf_counter()
-    p, m1, v1, t = step(p, m1, v1, t, x, y, scale, jax.random.fold_in(key, 1000 + i)); jax.block_until_ready(p)
-    ts.append(time.perf_counter() - s)
-ts.sort()
-print(json.dumps({"median_ms": ts[len(ts) // 2] * 1e3, "version": jax.__version__, "parameters": int(count)}))
+time_jax(loss, p, 0.001, 10.0, lambda i: (x, y, scale, jax.random.fold_in(kd[3], i)))
 """
 
 
@@ -165,66 +133,22 @@ def main():
     ap.add_argument("--series", type=int, default=8)
     ap.add_argument("--window", type=int, default=168)
     ap.add_argument("--batch-size", type=int, default=128)
-    ap.add_argument("--threads", default="1", help="thread counts, comma-separated (each workload at each)")
-    ap.add_argument("--iterations", type=int, default=20, help="timed training steps per round")
-    ap.add_argument("--rounds", type=int, default=5,
-                    help="measure all this many times, interleaved, and keep the median (the machine is noisy)")
-    ap.add_argument("--binary", default=os.path.join(REPO, ".build", "release", "highway"))
-    ap.add_argument("--json")
-    args = ap.parse_args()
-    if not os.path.exists(args.binary):
-        sys.exit(f"{args.binary} not found: run `swift build -c release --product highway` first")
-    torch_py, jax_py = find_python("torch"), find_python("jax")
-    if not torch_py:
-        sys.exit("PyTorch not found (apt-get install python3-torch libopenblas0-pthread)")
-    if not jax_py:
-        print("JAX not found (pip install jax): skipped", file=sys.stderr)
+    add_run_options(ap, iterations=20)
+    args = parse_run_options(ap)
+    torch_py, jax_py = find_peers()
     rows = []
-    for threads in [int(t) for t in args.threads.split(",")]:
+    for threads in args.threads:
         for hidden in [int(h) for h in args.hidden.split(",")]:
             cfg = dict(batch=args.batch_size, window=args.window, series=args.series, hid_cnn=hidden, hid_rnn=hidden, hid_skip=5,
                        cnn_kernel=6, skip=24, highway_window=24, threads=threads, iterations=args.iterations, warmup=3)
             cmd = [args.binary, "bench", "forecast-step", "--model", "lstnet-skip", "--series", args.series, "--window", args.window,
                    "--hid-cnn", hidden, "--hid-rnn", hidden, "--batch-size", args.batch_size, "--threads", threads,
                    "--iterations", args.iterations]
-            runs = {"highway": [], "torch": [], "jax": []}
-            for rnd in range(args.rounds):
-                h = run_highway(cmd)
-                runs["highway"].append(h)
-                for peer, py, code in (("torch", torch_py, TORCH), ("jax", jax_py, JAX)):
-                    r = run_py(py, code, cfg, threads) if py else {"error": "not installed"}
-                    if "parameters" in r and r["parameters"] != h["parameters"]:
-                        sys.exit(f"{peer} built {r['parameters']} parameters for hidden {hidden}, HighwayKit {h['parameters']}: not the same model")
-                    runs[peer].append(r)
-                print(f"hidden {hidden}, {threads} thread(s), round {rnd + 1}/{args.rounds}: "
-                      + ", ".join(f"{k} {r[-1].get('median_ms', float('nan')):.2f} ms" for k, r in runs.items()), file=sys.stderr)
-            rows.append((hidden, threads, runs))
-
-    def med(rs):
-        ok = [r["median_ms"] for r in rs if "median_ms" in r]
-        return median(ok) if ok else None
-
-    print(f"\nLSTNet-skip, {args.series} series, window {args.window}, batch {args.batch_size}: median ms of {args.iterations} "
-          f"steps (forward with dropout, L1 loss, backward, clip, Adam), median of {args.rounds} interleaved rounds")
-    print(f"{'workload':<28} {'params':>7} {'thr':>3} {'HighwayKit':>10} {'PyTorch':>9} {'ratio':>6} {'JAX':>8} {'ratio':>6}")
-    out = []
-    for hidden, threads, runs in rows:
-        h0 = runs["highway"][0]
-        hm, tm, jm = med(runs["highway"]), med(runs["torch"]), med(runs["jax"])
-        def cell(v): return f"{v:>8.2f}" if v else f"{'-':>8}"
-        def ratio(v): return f"{hm / v:>6.2f}" if v else f"{'-':>6}"
-        name = f"LSTNet-skip, hidden {hidden}"
-        print(f"{name:<28} {h0['parameters']:>7} {threads:>3} {hm:>10.2f} {cell(tm):>9} {ratio(tm)} {cell(jm)} {ratio(jm)}")
-        out.append(dict(workload=name, threads=threads, parameters=h0["parameters"], highway_ms=[r["median_ms"] for r in runs["highway"]],
-                        torch_ms=[r.get("median_ms") for r in runs["torch"]], jax_ms=[r.get("median_ms") for r in runs["jax"]]))
-    versions = {k: next((r.get("version") for _, _, runs in rows for r in runs[k] if r.get("version")), None) for k in ("torch", "jax")}
-    print(f"\nHighwayKit ({rows[0][2]['highway'][0]['kernels']}), PyTorch {versions['torch']}, JAX {versions['jax']}; "
-          "ratio = HighwayKit's time over the peer's")
-    for e in sorted({f"{k}: {r['error']}" for _, _, runs in rows for k in ("torch", "jax") for r in runs[k] if "error" in r}):
-        print(f"failed: {e}", file=sys.stderr)
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(dict(rows=out, torch=versions["torch"], jax=versions["jax"]), f, indent=2)
+            runs = time_rounds(f"hidden {hidden}, {threads} thread(s)", args.rounds, cmd,
+                               [("torch", torch_py, TORCH), ("jax", jax_py, JAX)], lambda h, cfg=cfg: cfg, threads)
+            rows.append((f"LSTNet-skip, hidden {hidden}", threads, runs))
+    report(f"LSTNet-skip, {args.series} series, window {args.window}, batch {args.batch_size}: median ms of {args.iterations} "
+           f"steps (forward with dropout, L1 loss, backward, clip, Adam), median of {args.rounds} interleaved rounds", rows, args.json)
 
 
 if __name__ == "__main__":

@@ -47,8 +47,6 @@ struct BenchAdditionStepCommand: ParsableCommand {
             ("bench", .string("addition-step")), ("model", .string(model)), ("digits", .int(digits)), ("width", .int(r.width)),
             ("depth", .int(depth)), ("tied", .bool(!untied)), ("parameters", .int(r.parameters)), ("batch_size", .int(batchSize)),
             ("threads", .int(ThreadPool.threads)), ("kernels", .string(Kernels.variant.description)),
-            ("median_ms", .number(r.medianSeconds * 1e3)), ("min_ms", .number(r.minSeconds * 1e3)),
-            ("samples_per_s", .number(r.samplesPerSecond)), ("loss", .number(Double(r.loss))), ("iterations", .int(r.samples)),
-        ]))
+        ] + timingFields(r.times, extra: [("loss", .number(Double(r.loss)))])))
     }
 }

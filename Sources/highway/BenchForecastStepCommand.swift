@@ -17,26 +17,16 @@ struct BenchForecastStepCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "ar, gru, lstnet-skip or lstnet-attn.") var model = "lstnet-skip"
+    @OptionGroup var sizes: ForecastModelOptions
     @Option(help: "Series (columns of the data).") var series = 8
-    @Option(help: "Input steps per example.") var window = 168
-    @Option(name: .customLong("cnn-kernel"), help: "Time steps each convolution filter spans.") var cnnKernel = 6
-    @Option(name: .customLong("hid-cnn"), help: "Convolution channels.") var hidCNN = 100
-    @Option(name: .customLong("hid-rnn"), help: "GRU hidden units.") var hidRNN = 100
-    @Option(name: .customLong("hid-skip"), help: "Skip-GRU hidden units.") var hidSkip = 5
-    @Option(help: "Period of the skip-GRU in steps.") var skip = 24
-    @Option(name: .customLong("highway-window"), help: "Steps the highway/AR component reads (0: none).") var highwayWindow = 24
     @Option(name: .customLong("batch-size"), help: "Windows per step.") var batchSize = 128
     @Option(help: "Timed training steps.") var iterations = 30
     @OptionGroup var runtime: RuntimeOptions
 
     func config() throws -> ForecastConfig {
-        guard let kind = ForecastModelKind(rawValue: model) else {
-            throw ValidationError("--model must be one of \(ForecastModelKind.allCases.map(\.rawValue).joined(separator: ", ")), not '\(model)'.")
-        }
         var c = ForecastConfig(dataPath: "")
-        c.model = kind; c.window = window; c.cnnKernel = cnnKernel; c.hidCNN = hidCNN; c.hidRNN = hidRNN
-        c.hidSkip = hidSkip; c.skip = skip; c.highwayWindow = highwayWindow; c.batchSize = batchSize
+        try sizes.apply(to: &c)
+        c.batchSize = batchSize
         return c
     }
 
@@ -46,7 +36,7 @@ struct BenchForecastStepCommand: ParsableCommand {
         }
         if let e = try config().validationError() { throw ValidationError(e + ".") }
         // the largest buffers: the convolution's output and the GRU's gates over every step
-        let floats = Double(batchSize) * Double(window) * Double(max(series, 3 * max(hidCNN, hidRNN)))
+        let floats = Double(batchSize) * Double(sizes.window) * Double(max(series, 3 * max(sizes.hidCNN, sizes.hidRNN)))
         if floats * 4 * 8 > Double(8 << 30) {
             throw ValidationError("--batch-size × --window × the widths need more than 8 GiB; use smaller sizes.")
         }
@@ -57,11 +47,9 @@ struct BenchForecastStepCommand: ParsableCommand {
         let c = try config()
         let r = try ForecastStepBenchmark(config: c, series: series, iterations: iterations).run()
         print(jsonLine([
-            ("bench", .string("forecast-step")), ("model", .string(model)), ("series", .int(series)), ("window", .int(window)),
-            ("hid_cnn", .int(hidCNN)), ("hid_rnn", .int(hidRNN)), ("parameters", .int(r.parameters)), ("batch_size", .int(batchSize)),
+            ("bench", .string("forecast-step")), ("model", .string(c.model.rawValue)), ("series", .int(series)), ("window", .int(c.window)),
+            ("hid_cnn", .int(c.hidCNN)), ("hid_rnn", .int(c.hidRNN)), ("parameters", .int(r.parameters)), ("batch_size", .int(batchSize)),
             ("threads", .int(ThreadPool.threads)), ("kernels", .string(Kernels.variant.description)),
-            ("median_ms", .number(r.medianSeconds * 1e3)), ("min_ms", .number(r.minSeconds * 1e3)),
-            ("samples_per_s", .number(r.samplesPerSecond)), ("loss", .number(Double(r.loss))), ("iterations", .int(r.samples)),
-        ]))
+        ] + timingFields(r.times, extra: [("loss", .number(Double(r.loss)))])))
     }
 }

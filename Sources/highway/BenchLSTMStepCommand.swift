@@ -35,9 +35,7 @@ struct BenchLSTMStepCommand: ParsableCommand {
         print(jsonLine([
             ("bench", .string("lstm-step")), ("input", .int(input)), ("hidden", .int(hidden)), ("layers", .int(layers)),
             ("steps", .int(steps)), ("batch_size", .int(batchSize)), ("threads", .int(ThreadPool.threads)),
-            ("kernels", .string(Kernels.variant.description)), ("median_ms", .number(r.medianSeconds * 1e3)),
-            ("min_ms", .number(r.minSeconds * 1e3)), ("samples_per_s", .number(r.samplesPerSecond)),
-            ("loss", .number(Double(r.loss))), ("iterations", .int(r.samples)),
-        ]))
+            ("kernels", .string(Kernels.variant.description)),
+        ] + timingFields(r.times, extra: [("loss", .number(Double(r.loss)))])))
     }
 }

@@ -47,9 +47,8 @@ struct BenchTrainStepCommand: ParsableCommand {
         print(jsonLine([
             ("bench", .string("train-step")), ("model", .string(model)), ("width", .int(width)), ("depth", .int(depth)),
             ("activation", .string(activation)), ("batch_size", .int(batchSize)), ("threads", .int(threads)),
-            ("kernels", .string(Kernels.variant.description)), ("median_ms", .number(r.medianSeconds * 1e3)),
-            ("min_ms", .number(r.minSeconds * 1e3)), ("samples_per_s", .number(r.samplesPerSecond)), ("steps", .int(r.samples)),
-        ]))
+            ("kernels", .string(Kernels.variant.description)),
+        ] + timingFields(r.times, countKey: "steps")))
     }
 }
 
@@ -67,6 +66,13 @@ enum JSONValue {
 }
 
 /// `{"a":1,"b":"x"}` with the keys in the given order.
+/// What every step benchmark prints after its own fields: median_ms, min_ms, samples_per_s,
+/// `extra` (e.g. the loss), and the number of steps timed under `countKey`.
+func timingFields(_ t: StepTimes, extra: [(String, JSONValue)] = [], countKey: String = "iterations") -> [(String, JSONValue)] {
+    [("median_ms", .number(t.medianSeconds * 1e3)), ("min_ms", .number(t.minSeconds * 1e3)),
+     ("samples_per_s", .number(t.samplesPerSecond))] + extra + [(countKey, .int(t.steps))]
+}
+
 func jsonLine(_ fields: [(String, JSONValue)]) -> String {
     "{" + fields.map { "\"\($0.0)\":\($0.1.text)" }.joined(separator: ",") + "}"
 }

@@ -44,17 +44,10 @@ struct ForecastCommand: ParsableCommand {
     )
 
     @Option(help: "The series file: comma-separated rows of numbers, optionally gzip-compressed.") var data: String?
-    @Option(help: "ar, gru, lstnet-skip or lstnet-attn.") var model = "lstnet-skip"
-    @Option(help: "Input steps per example.") var window = 168
+    @OptionGroup var sizes: ForecastModelOptions
     @Option(help: "Steps from the window's last row to the target row.") var horizon = 12
     @Option(help: "Horizons forecast at once (direct multi-step): horizon … horizon + steps − 1.") var steps = 1
     @Option(help: "Per-series scaling: max (divide by the largest absolute value, as the reference), std or none.") var normalize = "max"
-    @Option(name: .customLong("cnn-kernel"), help: "Time steps each convolution filter spans.") var cnnKernel = 6
-    @Option(name: .customLong("hid-cnn"), help: "Convolution channels.") var hidCNN = 100
-    @Option(name: .customLong("hid-rnn"), help: "GRU hidden units.") var hidRNN = 100
-    @Option(name: .customLong("hid-skip"), help: "Skip-GRU hidden units.") var hidSkip = 5
-    @Option(help: "Period of the skip-GRU in steps (an integer; (window − cnn-kernel) / skip steps are used).") var skip = 24
-    @Option(name: .customLong("highway-window"), help: "Steps the highway/AR component reads (0: no highway component).") var highwayWindow = 24
     @Option(help: "Dropout probability.") var dropout: Float = 0.2
     @Option(help: "Output function: none, sigmoid or tanh.") var output = "none"
     @Option(help: "Training loss: l1 or l2.") var loss = "l1"
@@ -87,17 +80,10 @@ struct ForecastCommand: ParsableCommand {
         }
         guard let data else { throw ValidationError("--data is required (or --resume RUN_DIR to continue a run).") }
         var c = ForecastConfig(dataPath: data)
-        c.model = try pick(model, "model", ForecastModelKind.self)
-        c.window = window
+        try sizes.apply(to: &c)
         c.horizon = horizon
         c.steps = steps
         c.normalization = try pick(normalize, "normalize", SeriesNormalization.self)
-        c.cnnKernel = cnnKernel
-        c.hidCNN = hidCNN
-        c.hidRNN = hidRNN
-        c.hidSkip = hidSkip
-        c.skip = skip
-        c.highwayWindow = highwayWindow
         c.dropout = dropout
         c.output = try pick(output, "output", ForecastOutput.self)
         c.loss = try pick(loss, "loss", ForecastLoss.self)
@@ -116,7 +102,7 @@ struct ForecastCommand: ParsableCommand {
         let c = try makeConfig()
         if let e = c.validationError() { throw ValidationError(e + ".") }
         if c.model.needsGRU && RecurrentEncoders.makeGRU == nil {
-            throw ValidationError("--model \(model) is not available in this build: it needs a recurrent layer (RecurrentEncoders.makeGRU); --model ar works.")
+            throw ValidationError("--model \(sizes.model) is not available in this build: it needs a recurrent layer (RecurrentEncoders.makeGRU); --model ar works.")
         }
     }
 
@@ -136,7 +122,7 @@ struct ForecastCommand: ParsableCommand {
             trainer = try validated { try ForecastTrainer.resuming(runDirectory, threads: runtime.threads, data: series) }
         } else {
             let config = try makeConfig()
-            dir = out ?? "runs/forecast-\(model)-w\(window)-h\(horizon)"
+            dir = out ?? "runs/forecast-\(sizes.model)-w\(sizes.window)-h\(horizon)"
             // The data decide some limits (window ≤ rows, every split non-empty, plotted series exist):
             // those are command-line errors too (exit 2), found before anything is written.
             for (name, what) in [("summary.json", "a forecasting run"), ("resume.safetensors", "an unfinished forecasting run (continue it with --resume \(dir))")]
@@ -187,5 +173,25 @@ struct ForecastCommand: ParsableCommand {
             if case .tooFewRows = e { throw ValidationError("\(e) (lower --window, --horizon or --steps).") }
             throw e
         }
+    }
+}
+
+/// The options that choose and size a forecasting model, shared by `forecast` and `bench forecast-step`.
+struct ForecastModelOptions: ParsableArguments {
+    @Option(help: "ar, gru, lstnet-skip or lstnet-attn.") var model = "lstnet-skip"
+    @Option(help: "Input steps per example.") var window = 168
+    @Option(name: .customLong("cnn-kernel"), help: "Time steps each convolution filter spans.") var cnnKernel = 6
+    @Option(name: .customLong("hid-cnn"), help: "Convolution channels.") var hidCNN = 100
+    @Option(name: .customLong("hid-rnn"), help: "GRU hidden units.") var hidRNN = 100
+    @Option(name: .customLong("hid-skip"), help: "Skip-GRU hidden units.") var hidSkip = 5
+    @Option(help: "Period of the skip-GRU in steps (an integer; (window − cnn-kernel) / skip steps are used).") var skip = 24
+    @Option(name: .customLong("highway-window"), help: "Steps the highway/AR component reads (0: no highway component).") var highwayWindow = 24
+
+    func apply(to c: inout ForecastConfig) throws {
+        guard let kind = ForecastModelKind(rawValue: model) else {
+            throw ValidationError("--model \(model) is not valid: expected one of \(ForecastModelKind.allCases.map(\.rawValue).joined(separator: ", ")).")
+        }
+        c.model = kind; c.window = window; c.cnnKernel = cnnKernel; c.hidCNN = hidCNN; c.hidRNN = hidRNN
+        c.hidSkip = hidSkip; c.skip = skip; c.highwayWindow = highwayWindow
     }
 }

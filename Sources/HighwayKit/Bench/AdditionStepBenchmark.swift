@@ -37,10 +37,7 @@ public struct AdditionStepBenchmark: Sendable {
     }
 
     public struct Result: Sendable {
-        public var medianSeconds: Double
-        public var minSeconds: Double
-        public var samples: Int
-        public var samplesPerSecond: Double
+        public var times: StepTimes
         /// The width the model ran at (the stacked LSTM's matched width).
         public var width: Int
         public var parameters: Int
@@ -58,7 +55,7 @@ public struct AdditionStepBenchmark: Sendable {
         let (x, labels) = task.stream().draw(batchSize, &rng)
         let tape = Tape(), adam = try Adam(learningRate: 0.003)
         var loss: Float = 0, failure: (any Error)? = nil
-        let t = timeSteps(warmup: warmup, count: iterations) {
+        let times = timeSteps(warmup: warmup, count: iterations, batch: batchSize) {
             guard failure == nil else { return }
             do {
                 tape.reset()
@@ -71,7 +68,6 @@ public struct AdditionStepBenchmark: Sendable {
             } catch { failure = error }
         }
         if let failure { throw failure }
-        return Result(medianSeconds: t.median, minSeconds: t.min, samples: t.samples,
-                      samplesPerSecond: Double(batchSize) / t.median, width: w, parameters: net.parameterCount, loss: loss)
+        return Result(times: times, width: w, parameters: net.parameterCount, loss: loss)
     }
 }

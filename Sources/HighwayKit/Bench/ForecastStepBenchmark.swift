@@ -26,10 +26,7 @@ public struct ForecastStepBenchmark: Sendable {
     }
 
     public struct Result: Sendable {
-        public var medianSeconds: Double
-        public var minSeconds: Double
-        public var samples: Int
-        public var samplesPerSecond: Double
+        public var times: StepTimes
         public var parameters: Int
         /// The loss of the last timed step (before its update), per forecast value.
         public var loss: Float
@@ -45,7 +42,7 @@ public struct ForecastStepBenchmark: Sendable {
         let scale = Tensor.uniform(shape: [m], in: 0.5..<2, rng: &rng)
         let tape = Tape(), adam = try Adam(learningRate: c.learningRate)
         var loss: Float = 0, failure: (any Error)? = nil
-        let t = timeSteps(warmup: warmup, count: iterations) {
+        let times = timeSteps(warmup: warmup, count: iterations, batch: c.batchSize) {
             guard failure == nil else { return }
             do {
                 tape.reset()
@@ -59,7 +56,6 @@ public struct ForecastStepBenchmark: Sendable {
             } catch { failure = error }
         }
         if let failure { throw failure }
-        return Result(medianSeconds: t.median, minSeconds: t.min, samples: t.samples, samplesPerSecond: Double(c.batchSize) / t.median,
-                      parameters: params.reduce(0) { $0 + $1.value.count }, loss: loss)
+        return Result(times: times, parameters: params.reduce(0) { $0 + $1.value.count }, loss: loss)
     }
 }

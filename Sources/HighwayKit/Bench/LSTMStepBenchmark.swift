@@ -31,10 +31,7 @@ public struct LSTMStepBenchmark: Sendable {
     }
 
     public struct Result: Sendable {
-        public var medianSeconds: Double
-        public var minSeconds: Double
-        public var samples: Int
-        public var samplesPerSecond: Double
+        public var times: StepTimes
         public var loss: Float
     }
 
@@ -88,8 +85,7 @@ public struct LSTMStepBenchmark: Sendable {
     public func run() throws -> Result {
         let state = try State(self)
         var loss: Float = 0
-        let t = timeSteps(warmup: warmup, count: iterations) { loss = state.step() }
-        return Result(medianSeconds: t.median, minSeconds: t.min, samples: t.samples,
-                      samplesPerSecond: Double(batchSize) / t.median, loss: loss)
+        let times = timeSteps(warmup: warmup, count: iterations, batch: batchSize) { loss = state.step() }
+        return Result(times: times, loss: loss)
     }
 }

@@ -25,10 +25,7 @@ public struct TrainStepBenchmark: Sendable {
     }
 
     public struct Result: Sendable {
-        public var medianSeconds: Double
-        public var minSeconds: Double
-        public var samples: Int
-        public var samplesPerSecond: Double
+        public var times: StepTimes
     }
 
     public func run() throws -> Result {
@@ -43,8 +40,6 @@ public struct TrainStepBenchmark: Sendable {
             }
             sgd.step(net.parameters)
         }
-        let t = timeSteps(warmup: warmup, count: steps, step)
-        return Result(medianSeconds: t.median, minSeconds: t.min, samples: t.samples,
-                      samplesPerSecond: Double(batchSize) / t.median)
+        return Result(times: timeSteps(warmup: warmup, count: steps, batch: batchSize, step))
     }
 }
