@@ -53,6 +53,61 @@ struct RecurrentTests {
         }
     }
 
+    @Test("on several threads each takes a block of rows: outputs, states and input gradients as on one thread, weights' to 1e-5, the same every time",
+          arguments: ["lstm", "gru"])
+    func threads(_ kind: String) throws {
+        let (steps, input, hidden, layers) = (4, 3, 5, 2)
+        var rng = SeededGenerator(seed: 28)
+        let layer: RecurrentLayer = kind == "lstm" ? LSTM(name: "l", inputSize: input, hiddenSize: hidden, layers: layers, rng: &rng)
+                                                   : GRU(name: "g", inputSize: input, hiddenSize: hidden, layers: layers, rng: &rng)
+        /// Every output (output, h_n, c_n) of a call with h0 (and c0), as one row.
+        func call(_ tape: Tape, _ v: [Variable]) throws -> Variable {
+            if let lstm = layer as? LSTM {
+                let r = try lstm(v[0], h0: v[1], c0: v[2])
+                return try Self.flat(tape, [r.output, r.hidden, r.cell])
+            }
+            let r = try (layer as! GRU)(v[0], h0: v[1])
+            return try Self.flat(tape, [r.output, r.hidden])
+        }
+        /// Outputs, gradients of every input and parameter of Σ outputs·R, and the blocks the batch was split into.
+        func pass(batch: Int, threads: Int) throws -> (out: Tensor, dInputs: [Tensor], grads: [Tensor], shares: Int) {
+            layer.threads = threads
+            for p in layer.parameters { p.zeroGrad() }
+            let inputs = [Self.uniform([batch, steps, input], seed: 1), Self.uniform([layers, batch, hidden], seed: 2),
+                          Self.uniform([layers, batch, hidden], seed: 3)].prefix(kind == "lstm" ? 3 : 2)
+            let tape = Tape(), vs = inputs.map { tape.variable($0) }
+            let y = try call(tape, vs)
+            try tape.backward(y, seed: Self.uniform(y.shape, seed: 9))
+            let ws = layer.makeWorkspace(batch: batch, steps: steps)
+            var out = Tensor.zeros([batch, steps, hidden])
+            if let lstm = layer as? LSTM { lstm.forward(x: inputs[0].unsafePointer, output: out.unsafeMutablePointer(), workspace: ws) }
+            if let gru = layer as? GRU { gru.forward(x: inputs[0].unsafePointer, output: out.unsafeMutablePointer(), workspace: ws) }
+            return (y.value, vs.map { tape.gradient(of: $0) ?? .zeros($0.shape) }, layer.parameters.map(\.grad), ws.lastShareCount)
+        }
+        // 19 rows: blocks of 10 and 9 at two threads (one per 8 rows at most, so three split it in two too)
+        let one = try pass(batch: 19, threads: 1)
+        #expect(one.shares == 1)
+        for threads in [2, 3] {
+            let split = try pass(batch: 19, threads: threads)
+            #expect(split.shares == 2)
+            #expect(split.out == one.out, "\(kind) threads \(threads): outputs and final states")
+            #expect(split.dInputs == one.dInputs, "\(kind) threads \(threads): d input, d h0, d c0")
+            for (p, (a, b)) in zip(layer.parameters, zip(split.grads, one.grads)) {
+                let worst = zip(a.scalars, b.scalars).map { Double(abs($0 - $1)) / (1e-5 * max(1, Double(abs($1)))) }.max() ?? 0
+                #expect(worst <= 1, "\(kind) threads \(threads): \(p.name)")
+            }
+            let again = try pass(batch: 19, threads: threads)
+            #expect(again.grads == split.grads, "\(kind) threads \(threads): not deterministic")
+        }
+        // the blocks' gradient sums and state offsets, by finite differences
+        layer.threads = 2
+        #expect(try pass(batch: 16, threads: 2).shares == 2)
+        let inputs = [Self.uniform([16, steps, input], seed: 4), Self.uniform([layers, 16, hidden], seed: 5),
+                      Self.uniform([layers, 16, hidden], seed: 6)].prefix(kind == "lstm" ? 3 : 2)
+        let report = try GradientCheck.check(inputs: Array(inputs), parameters: layer.parameters, step: 1e-2) { tape, v in try call(tape, v) }
+        #expect(report.passed, "\(kind) at two threads: \(report)")
+    }
+
     @Test("without h0/c0 the states start at zero, and only the output may carry the loss")
     func defaultsAndPartialUse() throws {
         var rng = SeededGenerator(seed: 23)

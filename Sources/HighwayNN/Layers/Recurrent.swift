@@ -13,11 +13,16 @@
 // The public API is batch-first, (batch, steps, features), as PyTorch's `batch_first=True`; the
 // input and output are transposed once at each end.
 //
+// Threads: a pass on several threads splits the batch into blocks of rows (at most one per 8
+// rows), each running the whole stack on its rows with its own weight-gradient sums, added in
+// block order — one fork/join per pass, where threads inside a time step would need one per step
+// (a step's product takes tens of microseconds). Outputs, final states and input gradients are
+// then bit-identical to one thread; weight gradients differ by rounding, the same at every run.
+// Unsplit, the products over all steps at once (input projection, weight gradients, d(input))
+// may use the pool's threads: hk_sgemm_threaded gives the same bits for any split.
+//
 // What it deliberately does not do: dropout between layers, bidirectional layers, projections
-// (proj_size), variable-length (packed) sequences, or threads inside a time step (a step's
-// product takes tens of microseconds; a fork/join per step would eat most of the gain). The products over all steps at once (input
-// projection, weight gradients, d(input)) may use the pool's threads: hk_sgemm_threaded gives the
-// same bits for any split, and a call from inside a pool task runs on its own thread.
+// (proj_size), variable-length (packed) sequences.
 
 import HighwayKernels
 import HighwayTensor
@@ -53,6 +58,19 @@ public final class RecurrentWorkspace {
     let dyA: FloatBuffer, dyB: FloatBuffer // (T, B, H): d/d(layer output), ping-pong between layers
     let dxT: FloatBuffer         // (T, B, in): d/d(input), time-major
     let dbias: FloatBuffer       // (G·H): the LSTM's bias gradient of one backward
+    // with the batch split over threads: one workspace per block of rows (the first rows first),
+    // where each starts, and blocks 1, 2, …'s own sums of every parameter's gradient (added in
+    // block order after the backward; block 0 adds into the parameters')
+    var shares: [RecurrentWorkspace] = []
+    var shareStarts: [Int] = []
+    var gradientSums: [FloatBuffer]?
+    /// The blocks of rows the last forward split the batch into (1: not split).
+    public internal(set) var lastShareCount = 1
+    // the pass under way over the shares: the layer and its arguments
+    var passCore: Unmanaged<RecurrentCore>?
+    var passBackward = false
+    var passIn: (x: UnsafePointer<Float>?, h0: UnsafePointer<Float>?, c0: UnsafePointer<Float>?) = (nil, nil, nil)
+    var passOut: (y: UnsafeMutablePointer<Float>?, hn: UnsafeMutablePointer<Float>?, cn: UnsafeMutablePointer<Float>?) = (nil, nil, nil)
 
     init(cell: RecurrentCell, inputSize: Int, hidden: Int, layers: Int, batch: Int, steps: Int) {
         precondition(batch > 0 && steps > 0, "RecurrentWorkspace: batch and steps must be positive")
@@ -104,6 +122,12 @@ public class RecurrentLayer {
         get { core.variant }
         set { core.variant = newValue }
     }
+    /// The threads a forward and backward pass splits the batch over (nil, the default:
+    /// ``ThreadPool/threads``), at most one per 8 rows; results depend on the thread count only.
+    public var threads: Int? {
+        get { core.threads }
+        set { core.threads = newValue }
+    }
     /// "LSTM(128 → 128, 2 layers)", "GRU(100 → 100)"
     public var summary: String { core.summary }
 
@@ -125,6 +149,9 @@ final class RecurrentCore {
     /// The kernel variant this layer runs; nil: `Kernels.variant`. Per layer rather than the global,
     /// so tests can cover every variant while other tests run in parallel.
     var variant: KernelVariant?
+    /// The threads a pass splits the batch over (nil: ``ThreadPool/threads``), at most one per 8 rows.
+    var threads: Int?
+    let parameterIndex: [ObjectIdentifier: Int]
 
     init(cell: RecurrentCell, name: String, inputSize: Int, hiddenSize: Int, layers: Int, rng: inout SeededGenerator) {
         precondition(inputSize > 0 && hiddenSize > 0 && layers > 0, "\(cell.name): sizes and layers must be positive")
@@ -145,6 +172,7 @@ final class RecurrentCore {
             all += [wih[l], whh[l], bih[l], bhh[l]]
         }
         weightIH = wih; weightHH = whh; biasIH = bih; biasHH = bhh; parameters = all
+        parameterIndex = Dictionary(uniqueKeysWithValues: all.enumerated().map { (ObjectIdentifier($1), $0) })
     }
 
     var summary: String {
@@ -166,6 +194,21 @@ final class RecurrentCore {
                  output: UnsafeMutablePointer<Float>, hn: UnsafeMutablePointer<Float>?, cn: UnsafeMutablePointer<Float>?,
                  workspace ws: RecurrentWorkspace) {
         checkWorkspace(ws)
+        let count = max(1, min(threads ?? ThreadPool.threads, ws.batch / 8))
+        ws.lastShareCount = count
+        guard count > 1 else {
+            return forwardRows(x: x, h0: h0, c0: c0, output: output, hn: hn, cn: cn, stateStride: ws.batch * hiddenSize, workspace: ws)
+        }
+        prepareShares(count, ws)
+        ws.passIn = (x, h0, c0); ws.passOut = (output, hn, cn); ws.passBackward = false
+        runShares(ws)
+    }
+
+    /// The forward of the rows of one workspace; layer l's states start at l·stateStride in h0,
+    /// c0, hn and cn (the whole batch's layer size when these rows are a block of it).
+    private func forwardRows(x: UnsafePointer<Float>, h0: UnsafePointer<Float>?, c0: UnsafePointer<Float>?,
+                             output: UnsafeMutablePointer<Float>, hn: UnsafeMutablePointer<Float>?, cn: UnsafeMutablePointer<Float>?,
+                             stateStride: Int, workspace ws: RecurrentWorkspace) {
         let B = ws.batch, T = ws.steps, H = hiddenSize, G = cell.gates * H, BH = B * H, v = variant ?? Kernels.variant, isa = v.rawValue
         // x (B, T, in) → xT (T, B, in)
         for b in 0..<B {
@@ -177,9 +220,9 @@ final class RecurrentCore {
             let hs = ws.hs[l].base, g = ws.gates[l].base
             let whh = weightHH[l].value.unsafePointer, bih = biasIH[l].value.unsafePointer, bhh = biasHH[l].value.unsafePointer
             hk_transpose(G, H, whh, H, ws.whhT[l].base, G)
-            if let h0 { hs.update(from: h0 + l * BH, count: BH) } else { hs.update(repeating: 0, count: BH) }
+            if let h0 { hs.update(from: h0 + l * stateStride, count: BH) } else { hs.update(repeating: 0, count: BH) }
             if cell == .lstm {
-                if let c0 { ws.cs[l].base.update(from: c0 + l * BH, count: BH) } else { ws.cs[l].base.update(repeating: 0, count: BH) }
+                if let c0 { ws.cs[l].base.update(from: c0 + l * stateStride, count: BH) } else { ws.cs[l].base.update(repeating: 0, count: BH) }
             }
             // the input projection of every step at once: gates = X·W_ihᵀ   (T·B, G) = (T·B, in)·(in, G)
             Kernels.gemm(transB: true, m: T * B, n: G, k: inl, a: X, lda: inl, b: weightIH[l].value.unsafePointer, ldb: inl,
@@ -196,8 +239,8 @@ final class RecurrentCore {
                     hk_gru_forward_step(isa, B, H, gt, ws.rec.base, bih, bhh, hprev, ws.hn[l].base + t * BH, hprev + BH)
                 }
             }
-            if let hn { (hn + l * BH).update(from: hs + T * BH, count: BH) }
-            if cell == .lstm, let cn { (cn + l * BH).update(from: ws.cs[l].base + T * BH, count: BH) }
+            if let hn { (hn + l * stateStride).update(from: hs + T * BH, count: BH) }
+            if cell == .lstm, let cn { (cn + l * stateStride).update(from: ws.cs[l].base + T * BH, count: BH) }
         }
         // output (B, T, H) ← the top layer's h_1 … h_T, time-major
         let top = ws.hs[layers - 1].base + BH
@@ -214,6 +257,65 @@ final class RecurrentCore {
                   dx: UnsafeMutablePointer<Float>?, dh0: UnsafeMutablePointer<Float>?, dc0: UnsafeMutablePointer<Float>?,
                   workspace ws: RecurrentWorkspace) {
         checkWorkspace(ws)
+        guard ws.lastShareCount > 1 else {
+            return backwardRows(dOutput: dOutput, dhn: dhn, dcn: dcn, dx: dx, dh0: dh0, dc0: dc0, stateStride: ws.batch * hiddenSize,
+                                workspace: ws)
+        }
+        for p in parameters { _ = gradPointer(p, ws) }   // allocated here, not in the shares
+        for share in ws.shares.dropFirst() { for g in share.gradientSums! { g.zero() } }
+        ws.passIn = (dOutput, dhn, dcn); ws.passOut = (dx, dh0, dc0); ws.passBackward = true
+        runShares(ws)
+        for share in ws.shares.dropFirst() {
+            for (p, sum) in zip(parameters, share.gradientSums!) {
+                let g = gradPointer(p, ws)
+                for i in 0..<sum.count { g[i] += sum.base[i] }
+            }
+        }
+    }
+
+    /// Makes the `count` blocks of rows of `ws`'s batch (each ⌊B/count⌋ or one more rows) unless they exist.
+    private func prepareShares(_ count: Int, _ ws: RecurrentWorkspace) {
+        guard ws.shares.count != count else { return }
+        let base = ws.batch / count, extra = ws.batch % count
+        ws.shareStarts = (0..<count).map { $0 * base + min($0, extra) }
+        ws.shares = (0..<count).map { j in
+            let share = makeWorkspace(batch: base + (j < extra ? 1 : 0), steps: ws.steps)
+            if j > 0 { share.gradientSums = parameters.map { FloatBuffer(count: $0.value.count) } }
+            return share
+        }
+    }
+
+    /// Runs the pass set up in `ws` on each of its blocks across the pool (block j on thread
+    /// j mod threads; they share nothing they write, so which thread runs which does not matter).
+    private func runShares(_ ws: RecurrentWorkspace) {
+        ws.passCore = Unmanaged.passUnretained(self)
+        ThreadPool.parallelFor(ws.shares.count, context: Unmanaged.passUnretained(ws).toOpaque()) { context, j in
+            let ws = Unmanaged<RecurrentWorkspace>.fromOpaque(context!).takeUnretainedValue()
+            ws.passCore!.takeUnretainedValue().runShare(j, of: ws)
+        }
+        ws.passCore = nil
+    }
+
+    /// Block j's part of the pass under way on `ws`: its rows of every argument.
+    private func runShare(_ j: Int, of ws: RecurrentWorkspace) {
+        let share = ws.shares[j], start = ws.shareStarts[j], T = ws.steps, H = hiddenSize
+        let stride = ws.batch * H, state = start * H
+        if ws.passBackward {
+            backwardRows(dOutput: ws.passIn.x.map { $0 + start * T * H }, dhn: ws.passIn.h0.map { $0 + state },
+                         dcn: ws.passIn.c0.map { $0 + state }, dx: ws.passOut.y.map { $0 + start * T * inputSize },
+                         dh0: ws.passOut.hn.map { $0 + state }, dc0: ws.passOut.cn.map { $0 + state }, stateStride: stride, workspace: share)
+        } else {
+            forwardRows(x: ws.passIn.x! + start * T * inputSize, h0: ws.passIn.h0.map { $0 + state }, c0: ws.passIn.c0.map { $0 + state },
+                        output: ws.passOut.y! + start * T * H, hn: ws.passOut.hn.map { $0 + state },
+                        cn: ws.passOut.cn.map { $0 + state }, stateStride: stride, workspace: share)
+        }
+    }
+
+    /// The backward of the rows of one workspace (states at l·stateStride, as in forwardRows); a
+    /// block adds its weight gradients into its own sums.
+    private func backwardRows(dOutput: UnsafePointer<Float>?, dhn: UnsafePointer<Float>?, dcn: UnsafePointer<Float>?,
+                              dx: UnsafeMutablePointer<Float>?, dh0: UnsafeMutablePointer<Float>?, dc0: UnsafeMutablePointer<Float>?,
+                              stateStride: Int, workspace ws: RecurrentWorkspace) {
         let B = ws.batch, T = ws.steps, H = hiddenSize, G = cell.gates * H, BH = B * H, v = variant ?? Kernels.variant, isa = v.rawValue
         var dY = ws.dyA.base, dYbelow = ws.dyB.base   // (T, B, H): d/d(this layer's outputs h_1 … h_T)
         if let dOutput {
@@ -230,8 +332,8 @@ final class RecurrentCore {
             let hs = ws.hs[l].base, g = ws.gates[l].base, dgx = ws.dgx.base
             let dgh = cell == .lstm ? dgx : ws.dgh.base   // the LSTM's two projections share their d(pre-activation)
             let whh = weightHH[l].value.unsafePointer
-            if let dhn { dh.update(from: dhn + l * BH, count: BH) } else { dh.update(repeating: 0, count: BH) }
-            if let dcn, cell == .lstm { dc.update(from: dcn + l * BH, count: BH) } else { dc.update(repeating: 0, count: BH) }
+            if let dhn { dh.update(from: dhn + l * stateStride, count: BH) } else { dh.update(repeating: 0, count: BH) }
+            if let dcn, cell == .lstm { dc.update(from: dcn + l * stateStride, count: BH) } else { dc.update(repeating: 0, count: BH) }
             for t in (0..<T).reversed() {
                 let dyt = dY + t * BH
                 switch cell {
@@ -247,17 +349,17 @@ final class RecurrentCore {
                     Kernels.gemm(m: B, n: H, k: G, a: dgh + t * B * G, lda: G, b: whh, ldb: H, beta: 1, c: dh, ldc: H, variant: v, threads: 1)
                 }
             }
-            if let dh0 { for i in 0..<BH { dh0[l * BH + i] += dh[i] } }
-            if cell == .lstm, let dc0 { for i in 0..<BH { dc0[l * BH + i] += dc[i] } }
+            if let dh0 { for i in 0..<BH { dh0[l * stateStride + i] += dh[i] } }
+            if cell == .lstm, let dc0 { for i in 0..<BH { dc0[l * stateStride + i] += dc[i] } }
             // weight gradients of all steps at once:
             // dW_ih += dgxᵀ·X   (G, in) = (G, T·B)·(T·B, in)
             Kernels.gemm(transA: true, m: G, n: inl, k: T * B, a: dgx, lda: G, b: X, ldb: inl,
-                         beta: 1, c: gradPointer(weightIH[l]), ldc: inl, variant: v, threads: nil)
+                         beta: 1, c: gradPointer(weightIH[l], ws), ldc: inl, variant: v, threads: nil)
             // dW_hh += dghᵀ·[h_0 … h_{T−1}]   (G, H) = (G, T·B)·(T·B, H)
             Kernels.gemm(transA: true, m: G, n: H, k: T * B, a: dgh, lda: G, b: hs, ldb: H,
-                         beta: 1, c: gradPointer(weightHH[l]), ldc: H, variant: v, threads: nil)
+                         beta: 1, c: gradPointer(weightHH[l], ws), ldc: H, variant: v, threads: nil)
             // d b_ih += Σ dgx, d b_hh += Σ dgh over all steps; the LSTM's are the same sum, made once
-            let dbih = gradPointer(biasIH[l]), dbhh = gradPointer(biasHH[l])
+            let dbih = gradPointer(biasIH[l], ws), dbhh = gradPointer(biasHH[l], ws)
             if cell == .lstm {
                 ws.dbias.zero()
                 hk_column_sums(isa, T * B, G, dgx, ws.dbias.base)
@@ -284,8 +386,10 @@ final class RecurrentCore {
         }
     }
 
-    /// `p.grad`'s elements, to add into (the tape hands out the same buffer for a parameter).
-    private func gradPointer(_ p: Parameter) -> UnsafeMutablePointer<Float> {
+    /// Where `p`'s gradient is added into in a pass over `ws`: `p.grad`'s elements (the tape hands
+    /// out the same buffer for a parameter), or a block's own sums.
+    private func gradPointer(_ p: Parameter, _ ws: RecurrentWorkspace) -> UnsafeMutablePointer<Float> {
+        if let sums = ws.gradientSums { return sums[parameterIndex[ObjectIdentifier(p)]!].base }
         if p.grad.shape != p.value.shape { p.grad = .zeros(p.value.shape) }
         return p.grad.unsafeMutablePointer()
     }
