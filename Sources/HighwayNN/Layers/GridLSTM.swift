@@ -282,10 +282,10 @@ public final class GridLSTMWorkspace {
     /// Makes the `count` shares of the batch (each ⌊B/count⌋ or one more rows) unless they exist.
     func prepareShares(_ count: Int, grid: GridLSTM) {
         guard shares.count != count else { return }
-        let base = batch / count, extra = batch % count
-        shareStarts = (0..<count).map { $0 * base + min($0, extra) }
-        shares = (0..<count).map { j in
-            let share = GridLSTMWorkspace(grid: grid, topology: topology, batch: base + (j < extra ? 1 : 0))
+        let blocks = BatchBlocks.layout(batch: batch, count: count)
+        shareStarts = blocks.map(\.start)
+        shares = blocks.enumerated().map { j, block in
+            let share = GridLSTMWorkspace(grid: grid, topology: topology, batch: block.rows)
             if j > 0 { share.gradientSums = grid.parameters.map { FloatBuffer(count: $0.value.count) } }
             return share
         }
@@ -448,7 +448,7 @@ public final class GridLSTM {
     /// topology's output slots. B is the workspace's. The workspace keeps what the backward needs.
     public func forward(x: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, workspace ws: GridLSTMWorkspace) {
         precondition(ws.topology.dimensions == dimensions.count, "GridLSTM: workspace made for another grid")
-        let count = max(1, min(threads ?? ThreadPool.threads, ws.batch / 8))
+        let count = BatchBlocks.count(threads: threads, batch: ws.batch)
         ws.lastShareCount = count
         guard count > 1 else { return forwardRows(x: x, output: output, ws: ws) }
         ws.prepareShares(count, grid: self)
@@ -544,12 +544,7 @@ public final class GridLSTM {
         for share in ws.shares.dropFirst() { for g in share.gradientSums! { g.zero() } }
         ws.passInput = dOutput; ws.passDx = dx; ws.passBackward = true
         runShares(ws)
-        for share in ws.shares.dropFirst() {
-            for (p, sum) in zip(parameters, share.gradientSums!) {
-                let g = gradPointer(p, ws)
-                for i in 0..<sum.count { g[i] += sum.base[i] }
-            }
-        }
+        BatchBlocks.addSums(ws.shares.dropFirst().lazy.map { $0.gradientSums! }, of: parameters) { gradPointer($0, ws) }
     }
 
     /// Runs the pass set up in `ws` on each of its shares, across the pool (share j on thread

@@ -28,3 +28,28 @@ extension Variable {
         return shape[0]
     }
 }
+
+/// How the recurrent layers split a batch over threads: one block of rows per thread, at most one
+/// per 8 rows, the first rows first; each block runs the whole layer and sums its own weight
+/// gradients, added into the parameters' in block order, so results depend on the thread count only.
+enum BatchBlocks {
+    /// The blocks a pass over `batch` rows splits into at `threads` (nil: the pool's).
+    static func count(threads: Int?, batch: Int) -> Int { max(1, min(threads ?? ThreadPool.threads, batch / 8)) }
+
+    /// Each of the `count` blocks' first row and rows (⌊batch/count⌋, the first batch % count one more).
+    static func layout(batch: Int, count: Int) -> [(start: Int, rows: Int)] {
+        let base = batch / count, extra = batch % count
+        return (0..<count).map { ($0 * base + min($0, extra), base + ($0 < extra ? 1 : 0)) }
+    }
+
+    /// Adds every later block's gradient sums (aligned with `parameters`) into `gradient(p)`, in block order.
+    static func addSums<Blocks: Sequence>(_ sums: Blocks, of parameters: [Parameter],
+                                          into gradient: (Parameter) -> UnsafeMutablePointer<Float>) where Blocks.Element == [FloatBuffer] {
+        for block in sums {
+            for (p, sum) in zip(parameters, block) {
+                let g = gradient(p)
+                for i in 0..<sum.count { g[i] += sum.base[i] }
+            }
+        }
+    }
+}

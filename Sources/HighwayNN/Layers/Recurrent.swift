@@ -194,7 +194,7 @@ final class RecurrentCore {
                  output: UnsafeMutablePointer<Float>, hn: UnsafeMutablePointer<Float>?, cn: UnsafeMutablePointer<Float>?,
                  workspace ws: RecurrentWorkspace) {
         checkWorkspace(ws)
-        let count = max(1, min(threads ?? ThreadPool.threads, ws.batch / 8))
+        let count = BatchBlocks.count(threads: threads, batch: ws.batch)
         ws.lastShareCount = count
         guard count > 1 else {
             return forwardRows(x: x, h0: h0, c0: c0, output: output, hn: hn, cn: cn, stateStride: ws.batch * hiddenSize, workspace: ws)
@@ -265,21 +265,16 @@ final class RecurrentCore {
         for share in ws.shares.dropFirst() { for g in share.gradientSums! { g.zero() } }
         ws.passIn = (dOutput, dhn, dcn); ws.passOut = (dx, dh0, dc0); ws.passBackward = true
         runShares(ws)
-        for share in ws.shares.dropFirst() {
-            for (p, sum) in zip(parameters, share.gradientSums!) {
-                let g = gradPointer(p, ws)
-                for i in 0..<sum.count { g[i] += sum.base[i] }
-            }
-        }
+        BatchBlocks.addSums(ws.shares.dropFirst().lazy.map { $0.gradientSums! }, of: parameters) { gradPointer($0, ws) }
     }
 
     /// Makes the `count` blocks of rows of `ws`'s batch (each ⌊B/count⌋ or one more rows) unless they exist.
     private func prepareShares(_ count: Int, _ ws: RecurrentWorkspace) {
         guard ws.shares.count != count else { return }
-        let base = ws.batch / count, extra = ws.batch % count
-        ws.shareStarts = (0..<count).map { $0 * base + min($0, extra) }
-        ws.shares = (0..<count).map { j in
-            let share = makeWorkspace(batch: base + (j < extra ? 1 : 0), steps: ws.steps)
+        let blocks = BatchBlocks.layout(batch: ws.batch, count: count)
+        ws.shareStarts = blocks.map(\.start)
+        ws.shares = blocks.enumerated().map { j, block in
+            let share = makeWorkspace(batch: block.rows, steps: ws.steps)
             if j > 0 { share.gradientSums = parameters.map { FloatBuffer(count: $0.value.count) } }
             return share
         }
