@@ -1,5 +1,6 @@
 // One SGD training step of an LSTM (forward over the sequence, MSE, backward through time,
-// update): the REFERENCE.md §6 workload, 128 → 128, 50 steps, batch 32, one thread.
+// update): the REFERENCE.md §6 workload, 128 → 128, 50 steps, batch 32, on the pool's threads
+// (HIGHWAY_THREADS=1 for one; on several the batch is split, still with no allocation).
 //
 // One iteration is one step on a fixed random batch. mallocCountTotal must be 0: the step runs
 // the raw-buffer pair on one preallocated workspace (DESIGN.md decision 3).
