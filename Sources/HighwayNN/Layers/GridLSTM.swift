@@ -460,7 +460,6 @@ public final class GridLSTM {
     private func forwardRows(x: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, ws: GridLSTMWorkspace) {
         let top = ws.topology, B = ws.batch, hid = hiddenSize, BH = B * hid, E = top.externalSlots
         let N = dimensions.count, NH = N * hid, v = variant ?? Kernels.variant, isa = v.rawValue
-        precondition(top.dimensions == N, "GridLSTM: workspace made for another grid")
         pack(ws)
         ws.x.base.update(from: x, count: B * E * inputSize)
         // input projection of every position at once: proj = x·W_inᵀ + b_in   (B·E, 2h)

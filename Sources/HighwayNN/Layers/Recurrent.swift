@@ -66,7 +66,8 @@ public final class RecurrentWorkspace {
     var gradientSums: [FloatBuffer]?
     /// The blocks of rows the last forward split the batch into (1: not split).
     public internal(set) var lastShareCount = 1
-    // the pass under way over the shares: the layer and its arguments
+    // the pass under way over the shares: the layer and its arguments (forward: x, h0, c0 in,
+    // output, hn, cn out; backward: dOutput, dhn, dcn in the same places, dx, dh0, dc0 out)
     var passCore: Unmanaged<RecurrentCore>?
     var passBackward = false
     var passIn: (x: UnsafePointer<Float>?, h0: UnsafePointer<Float>?, c0: UnsafePointer<Float>?) = (nil, nil, nil)
