@@ -58,13 +58,8 @@ public struct AdditionStepBenchmark: Sendable {
         let times = timeSteps(warmup: warmup, count: iterations, batch: batchSize) {
             guard failure == nil else { return }
             do {
-                tape.reset()
-                let l = try tape.softmaxCrossEntropy(logits: net.logits(tape.constant(x)), labels: labels)
-                try tape.backward(l)
-                _ = clipGradientNorm(net.parameters, maxNorm: 1)
-                adam.step(net.parameters)
-                for p in net.parameters { p.zeroGrad() }
-                loss = l.value[flat: 0]
+                loss = Float(try GridTrainer.lossAndGradients(net, x: x, labels: labels, tape: tape))
+                _ = GridTrainer.update(net, optimizer: adam, clip: 1)
             } catch { failure = error }
         }
         if let failure { throw failure }

@@ -47,8 +47,7 @@ public struct ForecastStepBenchmark: Sendable {
             do {
                 tape.reset()
                 for p in params { p.zeroGrad() }
-                let out = try model.forward(tape.constant(x), training: true, rng: &dropoutRNG)
-                let l = try tape.l1Loss(out, y, scale: scale, reduction: .sum)
+                let l = try ForecastTrainer.trainingLoss(model, x: x, y: y, scale: scale, loss: c.loss, tape: tape, rng: &dropoutRNG)
                 try tape.backward(l)
                 if c.clip > 0 { _ = clipGradientNorm(params, maxNorm: c.clip) }
                 adam.step(params)

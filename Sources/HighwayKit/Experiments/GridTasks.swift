@@ -258,6 +258,25 @@ final class Curriculum {
 }
 
 enum GridTrainer {
+    /// A training step's forward and backward on `tape` (reset first): the mean cross-entropy of
+    /// `net` on (x, labels), its gradients added into the parameters. `highway bench addition-step`
+    /// times this and ``update(_:optimizer:clip:)``.
+    static func lossAndGradients(_ net: TaskNet, x: Tensor, labels: [Int], tape: Tape) throws -> Double {
+        tape.reset()
+        let loss = try tape.softmaxCrossEntropy(logits: net.logits(tape.constant(x)), labels: labels)
+        try tape.backward(loss)
+        return Double(loss.value[flat: 0])
+    }
+
+    /// The update after it: the gradients clipped to a global norm of `clip` (≤ 0: only measured),
+    /// the optimiser's step, the gradients cleared. Returns the norm before clipping.
+    static func update(_ net: TaskNet, optimizer: any Optimizer, clip: Float) -> Double {
+        let norm = clipGradientNorm(net.parameters, maxNorm: clip)
+        optimizer.step(net.parameters)
+        for p in net.parameters { p.zeroGrad() }
+        return norm
+    }
+
     /// Trains `net` on `stream` and writes the run directory; `progress(step, steps, note)`, where
     /// `steps` is the number it will reach (`maxSamples`, or fewer where `maxSeconds` ends it first).
     static func run(task: String, kind: GridTaskModel, net: TaskNet, stream: TaskStream, options o: GridTrainOptions,
@@ -366,19 +385,13 @@ enum GridTrainer {
         try withInterruptHandler {
             while !stopped && step < maxSteps && elapsed() < o.maxSeconds {
                 let (x, labels) = stream.draw(o.batchSize, &trainRNG)
-                tape.reset()
-                let loss = try tape.softmaxCrossEntropy(logits: net.logits(tape.constant(x)), labels: labels)
-                try tape.backward(loss)
+                let l = try lossAndGradients(net, x: x, labels: labels, tape: tape)
                 if let spike = o.gradientSpike[kind.rawValue], step + 1 >= spike.step {
                     for p in net.parameters { p.grad.withUnsafeMutableBufferPointer { g in for i in g.indices { g[i] *= spike.factor } } }
                 }
-                let l = Double(loss.value[flat: 0])
                 guard l.isFinite else { throw GridTaskError.nonFinite(task: task, step: step + 1) }
                 lossSum += l; lossCount += 1
-                // clip ≤ 0 only measures
-                largestNorm = max(largestNorm, clipGradientNorm(net.parameters, maxNorm: o.clip))
-                optimizer.step(net.parameters)
-                for p in net.parameters { p.zeroGrad() }
+                largestNorm = max(largestNorm, update(net, optimizer: optimizer, clip: o.clip))
                 step += 1
                 if step % o.evalEvery == 0 || step == maxSteps {
                     // the divergence guard (DivergenceGuard.swift)

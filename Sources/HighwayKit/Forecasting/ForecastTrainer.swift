@@ -175,6 +175,15 @@ public final class ForecastTrainer {
     /// Wall time of the run, summed over resumed segments.
     func elapsed() -> Double { elapsedBefore + monotonicSeconds() - segmentStart }
 
+    /// A batch's training loss on `tape`: the model with dropout, then the L1 or L2 loss summed over
+    /// the batch on the values rescaled by `scale`. `highway bench forecast-step` times this too.
+    static func trainingLoss(_ model: ForecastModel, x: Tensor, y: Tensor, scale: Tensor, loss: ForecastLoss, tape: Tape,
+                             rng: inout SeededGenerator) throws -> Variable {
+        let out = try model.forward(tape.constant(x), training: true, rng: &rng)
+        return loss == .l1 ? try tape.l1Loss(out, y, scale: scale, reduction: .sum)
+                           : try tape.mseLoss(out, y, scale: scale, reduction: .sum)
+    }
+
     /// The epochs from the saved position on.
     func trainEpochs(_ params: [Parameter]) throws {
         let tape = Tape()
@@ -189,10 +198,7 @@ public final class ForecastTrainer {
                 windows.fill(windows.train, positions: order.indices(ofBatch: b), inputs: &x, targets: &y)
                 tape.reset()
                 for p in params { p.zeroGrad() }
-                let out = try model.forward(tape.constant(x), training: true, rng: &dropoutRNG)
-                let loss = config.loss == .l1
-                    ? try tape.l1Loss(out, y, scale: scale, reduction: .sum)
-                    : try tape.mseLoss(out, y, scale: scale, reduction: .sum)
+                let loss = try Self.trainingLoss(model, x: x, y: y, scale: scale, loss: config.loss, tape: tape, rng: &dropoutRNG)
                 let l = Double(loss.value[flat: 0])
                 guard l.isFinite else { throw ForecastError.nonFinite(epoch: epoch + 1, detail: "the loss of batch \(b + 1) is \(l)") }
                 try tape.backward(loss)
