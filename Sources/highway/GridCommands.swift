@@ -442,7 +442,8 @@ struct AdditionCommand: ParsableCommand {
             The input is a's digits, '+', b's digits, '=' and then one blank per digit of the sum, \
             during which the model outputs the sum's digits (every number least significant digit \
             first). Each step draws fresh problems; accuracy is per-sequence exact match on 10,000 \
-            fresh problems. Writes per model config.json, curve.csv/.json/.svg/.png, \
+            fresh problems; the curves also hold the mean accuracy of the sum's digits, which climbs \
+            while exact match is still 0. Writes per model config.json, curve.csv/.json/.svg/.png, \
             checkpoint.safetensors, summary.json, and a comparison.svg/.png and summary.json into --out.
 
             \(gridResumeHelp)

@@ -178,6 +178,14 @@ struct GridTaskTests {
             let a = try #require(x.positionAccuracy)
             #expect(a.count == 3 && a.allSatisfy { (0...1).contains($0) } && x.accuracy <= a.min()!, "\(a) \(x.accuracy)")
         }
+        // and during training the outputs' mean accuracy, at least the exact match's
+        #expect(svg.contains("mean accuracy of the outputs"))
+        for m in models {
+            let curve = try JSONDecoder().decode([GridCurvePoint].self, from: Data(contentsOf: m.appendingPathComponent("curve.json")))
+            #expect(!curve.isEmpty && curve.allSatisfy { p in p.outputAccuracy.map { $0 >= p.accuracy && $0 <= 1 } ?? false }, "\(curve)")
+            let csv = try String(contentsOf: m.appendingPathComponent("curve.csv"), encoding: .utf8)
+            #expect(csv.hasPrefix("step,samples,seconds,train_loss,accuracy,output_accuracy,"))
+        }
         // a directory of a two-model run, and one that is no run at all
         var both = SequenceTask(kind: .addition, length: 2, outputDirectory: dir.appendingPathComponent("pair"))
         both.depth = 2; both.width = 6; both.options = Self.tiny()

@@ -100,6 +100,9 @@ public struct GridCurvePoint: Codable, Sendable {
     public var trainLoss: Double
     /// Exact-match accuracy on the evaluation examples.
     public var accuracy: Double
+    /// Tasks with several outputs per example (addition, memorize): the mean accuracy of the
+    /// outputs — the progress a model makes while whole answers are still wrong.
+    public var outputAccuracy: Double? = nil
     /// The curriculum level trained and evaluated at this point (nil: no curriculum).
     public var level: Int? = nil
     /// The learning rate of the steps before this point (with a plateau schedule, or once
@@ -407,18 +410,22 @@ enum GridTrainer {
                             + String(format: " (gradient norm %.3g, %.0f× the usual): back to step %d's weights, lr %g; ",
                                      norm, norm / usual!, back, optimizer.learningRate)
                     }
-                    let acc = try accuracy(net, evalSet, outputs: stream.perOutput ? 1 : stream.outputs, tape: tape)
+                    let outputs = stream.perOutput ? 1 : stream.outputs
+                    let (acc, positions) = try score(net, evalSet, outputs: outputs, tape: tape)
+                    let perOutput = outputs > 1 ? positions.reduce(0, +) / Double(outputs) : nil
                     let level = stream.curriculum?.level
                     curve.append(GridCurvePoint(step: step, samples: step * o.batchSize, seconds: elapsed(),
-                                                trainLoss: lossSum / Double(max(lossCount, 1)), accuracy: acc, level: level,
+                                                trainLoss: lossSum / Double(max(lossCount, 1)), accuracy: acc,
+                                                outputAccuracy: perOutput, level: level,
                                                 learningRate: recordRate ? Double(optimizer.learningRate) : nil,
                                                 gradientNorm: norm, rolledBack: rolledBack.map { _ in true }))
                     lossSum = 0; lossCount = 0; largestNorm = 0
                     // the steps this run will get to: all of them, or as many as the time budget allows at this pace
                     let reachable = min(maxSteps, max(step, Int(Double(step) / max(curve.last!.seconds, 1e-9) * o.maxSeconds)))
                     progress(step, reachable, (rolledBack ?? "") + (level.map { "level \($0), " } ?? "")
-                             + String(format: "loss %.4f, accuracy %.2f%%, %.0f of %.0f s", curve.last!.trainLoss, acc * 100,
-                                      curve.last!.seconds, o.maxSeconds)
+                             + String(format: "loss %.4f, accuracy %.2f%%", curve.last!.trainLoss, acc * 100)
+                             + (perOutput.map { String(format: " (per output %.2f%%)", $0 * 100) } ?? "")
+                             + String(format: ", %.0f of %.0f s", curve.last!.seconds, o.maxSeconds)
                              + (recordRate ? ", lr \(optimizer.learningRate)" : ""))
                     try writeCurve(curve, task: task, model: net.summary, directory: directory)
                     if let c = stream.curriculum, !c.isLast {
@@ -474,12 +481,8 @@ enum GridTrainer {
         return (summary, curve)
     }
 
-    /// Exact-match accuracy: an example counts when all of its `outputs` predictions are right.
-    static func accuracy(_ net: TaskNet, _ set: [(x: Tensor, labels: [Int])], outputs: Int, tape: Tape) throws -> Double {
-        try score(net, set, outputs: outputs, tape: tape).exact
-    }
-
-    /// Exact-match accuracy and the accuracy at each of the `outputs` positions.
+    /// Exact-match accuracy (an example counts when all of its `outputs` predictions are right) and
+    /// the accuracy at each of the `outputs` positions.
     static func score(_ net: TaskNet, _ set: [(x: Tensor, labels: [Int])], outputs: Int, tape: Tape) throws
         -> (exact: Double, positions: [Double]) {
         var correct = 0, total = 0, right = [Int](repeating: 0, count: outputs)
@@ -508,14 +511,16 @@ enum GridTrainer {
 
     static func writeCurve(_ curve: [GridCurvePoint], task: String, model: String, directory: URL) throws {
         let levels = curve.contains { $0.level != nil }, rates = curve.contains { $0.learningRate != nil }
+        let perOutput = curve.contains { $0.outputAccuracy != nil }
         let norms = curve.contains { $0.gradientNorm != nil }, rollbacks = curve.contains { $0.rolledBack == true }
-        var table = CSVTable(header: ["step", "samples", "seconds", "train_loss", "accuracy"] + (levels ? ["level"] : [])
+        var table = CSVTable(header: ["step", "samples", "seconds", "train_loss", "accuracy"] + (perOutput ? ["output_accuracy"] : [])
+                                     + (levels ? ["level"] : [])
                                      + (rates ? ["learning_rate"] : []) + (norms ? ["grad_norm_max"] : []) + (rollbacks ? ["rolled_back"] : []))
         // a value a point lacks (a run resumed by a build that records more) is an empty cell
         func cell(_ v: Double?) -> CSVCell { v.map(CSVCell.number) ?? .text("") }
         for p in curve {
             table.append([Double(p.step), Double(p.samples), p.seconds, p.trainLoss, p.accuracy].map(CSVCell.number)
-                         + (levels ? [cell(p.level.map(Double.init))] : []) + (rates ? [cell(p.learningRate)] : [])
+                         + (perOutput ? [cell(p.outputAccuracy)] : []) + (levels ? [cell(p.level.map(Double.init))] : []) + (rates ? [cell(p.learningRate)] : [])
                          + (norms ? [cell(p.gradientNorm)] : []) + (rollbacks ? [cell(p.rolledBack == true ? 1 : nil)] : []))
         }
         try table.write(to: directory.appendingPathComponent("curve.csv"))
@@ -539,6 +544,16 @@ enum GridTrainer {
             Panel(title: "exact-match accuracy (fresh examples)", x: Axis("training examples"), y: Axis("accuracy", range: 0...1),
                   series: series(\.accuracy)),
         ]
+        if curves.contains(where: { $0.1.contains { $0.outputAccuracy != nil } }) {
+            // a point without it (a run resumed by a build that records it) is left out of the line
+            panels.append(Panel(title: "mean accuracy of the outputs (fresh examples)", x: Axis("training examples"),
+                                y: Axis("accuracy", range: 0...1),
+                                series: curves.enumerated().compactMap { i, c in
+                                    let points = c.1.filter { $0.outputAccuracy != nil }
+                                    return points.isEmpty ? nil : Series(name: c.0, x: points.map { Double($0.samples) },
+                                                                         y: points.map { $0.outputAccuracy! }, color: colors[i % colors.count])
+                                }))
+        }
         if curves.contains(where: { $0.1.contains { $0.level != nil } }) {
             panels.append(Panel(title: "curriculum level", x: Axis("training examples"), y: Axis("level"), series: series { Double($0.level ?? 0) }))
         }
