@@ -198,6 +198,18 @@ struct GridTaskTests {
         }
     }
 
+    @Test("the outputs' mean accuracy is a mean: one symbol to memorise makes every output right, and it is 1")
+    func outputAccuracyIsAMean() throws {
+        let dir = Self.tempDir("one-symbol")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var task = SequenceTask(kind: .memorize, length: 3, outputDirectory: dir)
+        task.symbols = 1; task.depth = 2; task.width = 4; task.models = [.grid]
+        task.options = Self.tiny()
+        _ = try task.run()
+        let curve = try JSONDecoder().decode([GridCurvePoint].self, from: Data(contentsOf: dir.appendingPathComponent("curve.json")))
+        #expect(curve.count == 1 && curve[0].accuracy == 1 && curve[0].outputAccuracy == 1, "\(curve)")
+    }
+
     /// Decodes one-hot step t of example b.
     static func symbol(_ x: Tensor, _ b: Int, _ t: Int) -> Int {
         let T = x.shape[1], V = x.shape[2]
