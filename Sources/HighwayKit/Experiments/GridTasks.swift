@@ -533,26 +533,22 @@ enum GridTrainer {
     /// with `summaries` that have them, the final accuracy at each output position too.
     static func curveFigure(title: String, curves: [(String, [GridCurvePoint])], summaries: [GridTaskSummary] = []) -> Figure {
         let colors = Color.palette
-        func series(_ value: (GridCurvePoint) -> Double) -> [Series] {
-            curves.enumerated().map { i, c in
-                Series(name: c.0, x: c.1.map { Double($0.samples) }, y: c.1.map(value), color: colors[i % colors.count])
+        // a point without the value (a run resumed by a build that records more) is left out of its line
+        func series(_ value: (GridCurvePoint) -> Double?) -> [Series] {
+            curves.enumerated().compactMap { i, c in
+                let points = c.1.compactMap { p in value(p).map { (Double(p.samples), $0) } }
+                return points.isEmpty ? nil : Series(name: c.0, x: points.map(\.0), y: points.map(\.1), color: colors[i % colors.count])
             }
         }
         var panels = [
             Panel(title: "training loss", x: Axis("training examples"), y: Axis("mean cross-entropy", scale: .log10),
                   series: series { max($0.trainLoss, 1e-6) }),
             Panel(title: "exact-match accuracy (fresh examples)", x: Axis("training examples"), y: Axis("accuracy", range: 0...1),
-                  series: series(\.accuracy)),
+                  series: series { $0.accuracy }),
         ]
         if curves.contains(where: { $0.1.contains { $0.outputAccuracy != nil } }) {
-            // a point without it (a run resumed by a build that records it) is left out of the line
             panels.append(Panel(title: "mean accuracy of the outputs (fresh examples)", x: Axis("training examples"),
-                                y: Axis("accuracy", range: 0...1),
-                                series: curves.enumerated().compactMap { i, c in
-                                    let points = c.1.filter { $0.outputAccuracy != nil }
-                                    return points.isEmpty ? nil : Series(name: c.0, x: points.map { Double($0.samples) },
-                                                                         y: points.map { $0.outputAccuracy! }, color: colors[i % colors.count])
-                                }))
+                                y: Axis("accuracy", range: 0...1), series: series { $0.outputAccuracy }))
         }
         if curves.contains(where: { $0.1.contains { $0.level != nil } }) {
             panels.append(Panel(title: "curriculum level", x: Axis("training examples"), y: Axis("level"), series: series { Double($0.level ?? 0) }))
