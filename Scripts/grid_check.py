@@ -98,6 +98,10 @@ def agree(ours, theirs, n_ours, n_theirs):
 
 def check(run, examples, seed):
     config = json.load(open(os.path.join(run, "config.json")))
+    if "bits" not in config and config.get("task_kind") not in ("addition", "memorize"):
+        sys.exit(f"{run}: a run of '{config.get('task', '?')}'; grid_check.py knows parity, addition and memorize runs")
+    if not os.path.exists(os.path.join(run, "summary.json")):
+        sys.exit(f"{run}: no summary.json: the run has not finished (--resume finishes it)")
     summary = json.load(open(os.path.join(run, "summary.json")))
     tensors = load_safetensors(os.path.join(run, "checkpoint.safetensors"))
     missing = [k for k in needed(config) if k not in tensors]
