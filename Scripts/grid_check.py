@@ -104,10 +104,11 @@ def check(run, examples, seed):
         sys.exit(f"{run}: no summary.json: the run has not finished (--resume finishes it)")
     summary = json.load(open(os.path.join(run, "summary.json")))
     tensors = load_safetensors(os.path.join(run, "checkpoint.safetensors"))
-    missing = [k for k in needed(config) if k not in tensors]
+    names = needed(config)
+    missing = [k for k in names if k not in tensors]
     if missing:
         sys.exit(f"{run}: checkpoint.safetensors lacks {', '.join(missing)}")
-    P = {k: tensors[k] for k in needed(config)}
+    P = {k: tensors[k] for k in names}
     net = build(config, P)
     x, labels = problems(config, examples, np.random.default_rng(seed))
     right = np.zeros(labels.shape, bool)

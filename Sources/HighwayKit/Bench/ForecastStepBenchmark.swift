@@ -45,13 +45,9 @@ public struct ForecastStepBenchmark: Sendable {
         let times = timeSteps(warmup: warmup, count: iterations, batch: c.batchSize) {
             guard failure == nil else { return }
             do {
-                tape.reset()
-                for p in params { p.zeroGrad() }
-                let l = try ForecastTrainer.trainingLoss(model, x: x, y: y, scale: scale, loss: c.loss, tape: tape, rng: &dropoutRNG)
-                try tape.backward(l)
-                if c.clip > 0 { _ = clipGradientNorm(params, maxNorm: c.clip) }
-                adam.step(params)
-                loss = l.value[flat: 0] / Float(y.count)
+                let l = try ForecastTrainer.trainingStep(model, params, x: x, y: y, scale: scale, config: c, optimizer: adam, tape: tape,
+                                                         rng: &dropoutRNG)
+                loss = Float(l) / Float(y.count)
             } catch { failure = error }
         }
         if let failure { throw failure }

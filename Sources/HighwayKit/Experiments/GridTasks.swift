@@ -349,6 +349,8 @@ enum GridTrainer {
             evalRNG = rng
         }
         var evalSet = drawEvalSet()
+        // the predictions an example is scored on: each output, or (charlm) each as an example of its own
+        let outputs = stream.perOutput ? 1 : stream.outputs
         let tape = Tape()
         let start = monotonicSeconds(), elapsedBefore = saved?.elapsed ?? 0
         func elapsed() -> Double { elapsedBefore + monotonicSeconds() - start }
@@ -410,7 +412,6 @@ enum GridTrainer {
                             + String(format: " (gradient norm %.3g, %.0f× the usual): back to step %d's weights, lr %g; ",
                                      norm, norm / usual!, back, optimizer.learningRate)
                     }
-                    let outputs = stream.perOutput ? 1 : stream.outputs
                     let (acc, positions) = try score(net, evalSet, outputs: outputs, tape: tape)
                     let perOutput = outputs > 1 ? positions.reduce(0, +) / Double(outputs) : nil
                     let level = stream.curriculum?.level
@@ -465,7 +466,6 @@ enum GridTrainer {
         let finalSet = stride(from: 0, to: o.finalExamples, by: o.batchSize).map { i in
             evalDraw(min(o.batchSize, o.finalExamples - i), &finalRNG)
         }
-        let outputs = stream.perOutput ? 1 : stream.outputs
         let (finalAccuracy, positions) = try score(net, finalSet, outputs: outputs, tape: tape)
         if let c = stream.curriculum, c.isLast, finalAccuracy >= o.target { largestSolvedLevel = c.level }
         var more = try extra?(net, tape) ?? (numbers: [:], text: nil)
@@ -551,7 +551,7 @@ enum GridTrainer {
                                 y: Axis("accuracy", range: 0...1), series: series { $0.outputAccuracy }))
         }
         if curves.contains(where: { $0.1.contains { $0.level != nil } }) {
-            panels.append(Panel(title: "curriculum level", x: Axis("training examples"), y: Axis("level"), series: series { Double($0.level ?? 0) }))
+            panels.append(Panel(title: "curriculum level", x: Axis("training examples"), y: Axis("level"), series: series { $0.level.map(Double.init) }))
         }
         let positions = summaries.enumerated().compactMap { i, s in
             s.positionAccuracy.map { a in

@@ -175,13 +175,24 @@ public final class ForecastTrainer {
     /// Wall time of the run, summed over resumed segments.
     func elapsed() -> Double { elapsedBefore + monotonicSeconds() - segmentStart }
 
-    /// A batch's training loss on `tape`: the model with dropout, then the L1 or L2 loss summed over
-    /// the batch on the values rescaled by `scale`. `highway bench forecast-step` times this too.
-    static func trainingLoss(_ model: ForecastModel, x: Tensor, y: Tensor, scale: Tensor, loss: ForecastLoss, tape: Tape,
-                             rng: inout SeededGenerator) throws -> Variable {
+    /// One training step on a batch: the model with dropout, the L1 or L2 loss summed over the batch
+    /// on the values rescaled by `scale`, backward, the clip and the optimiser's step. Returns the
+    /// loss; a non-finite one returns before the backward, leaving the weights as they were.
+    /// `highway bench forecast-step` times this too.
+    /// `params` is `model.parameters`, built once by the caller (the model computes the list).
+    static func trainingStep(_ model: ForecastModel, _ params: [Parameter], x: Tensor, y: Tensor, scale: Tensor,
+                             config: ForecastConfig, optimizer: any Optimizer, tape: Tape, rng: inout SeededGenerator) throws -> Double {
+        tape.reset()
+        for p in params { p.zeroGrad() }
         let out = try model.forward(tape.constant(x), training: true, rng: &rng)
-        return loss == .l1 ? try tape.l1Loss(out, y, scale: scale, reduction: .sum)
-                           : try tape.mseLoss(out, y, scale: scale, reduction: .sum)
+        let loss = config.loss == .l1 ? try tape.l1Loss(out, y, scale: scale, reduction: .sum)
+                                      : try tape.mseLoss(out, y, scale: scale, reduction: .sum)
+        let l = Double(loss.value[flat: 0])
+        guard l.isFinite else { return l }
+        try tape.backward(loss)
+        if config.clip > 0 { clipGradientNorm(params, maxNorm: config.clip) }
+        optimizer.step(params)
+        return l
     }
 
     /// The epochs from the saved position on.
@@ -196,14 +207,9 @@ public final class ForecastTrainer {
             while batch < order.batchCount {
                 let b = batch
                 windows.fill(windows.train, positions: order.indices(ofBatch: b), inputs: &x, targets: &y)
-                tape.reset()
-                for p in params { p.zeroGrad() }
-                let loss = try Self.trainingLoss(model, x: x, y: y, scale: scale, loss: config.loss, tape: tape, rng: &dropoutRNG)
-                let l = Double(loss.value[flat: 0])
+                let l = try Self.trainingStep(model, params, x: x, y: y, scale: scale, config: config, optimizer: optimizer, tape: tape,
+                                              rng: &dropoutRNG)
                 guard l.isFinite else { throw ForecastError.nonFinite(epoch: epoch + 1, detail: "the loss of batch \(b + 1) is \(l)") }
-                try tape.backward(loss)
-                if config.clip > 0 { clipGradientNorm(params, maxNorm: config.clip) }
-                optimizer.step(params)
                 lossSum += l
                 batch += 1
                 progress?(.batch(index: batch, loss: l / Double(x.shape[0] * perWindow)))
