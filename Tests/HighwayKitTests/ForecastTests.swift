@@ -183,4 +183,14 @@ struct ForecastTests {
         let names = trainer.model.parameters.map(\.name)
         #expect(names.contains("GRU1.weight_ih_l0") && names.contains("GRUskip.weight_hh_l0"))
     }
+
+    @Test("bench forecast-step stops with an error once the loss is non-finite, rather than timing steps that skip the backward")
+    func benchStopsOnNonFiniteLoss() throws {
+        var c = Self.arConfig()
+        c.learningRate = .greatestFiniteMagnitude; c.clip = 0   // weights overflow after the first step
+        #expect(throws: ForecastError.self) { try ForecastStepBenchmark(config: c, series: 3, iterations: 5, warmup: 2).run() }
+        c.learningRate = 0.01
+        let r = try ForecastStepBenchmark(config: c, series: 3, iterations: 3, warmup: 1).run()
+        #expect(r.loss.isFinite && r.times.steps == 3)
+    }
 }

@@ -48,6 +48,10 @@ public struct ForecastStepBenchmark: Sendable {
                 let l = try ForecastTrainer.trainingStep(model, params, x: x, y: y, scale: scale, config: c, optimizer: adam, tape: tape,
                                                          rng: &dropoutRNG)
                 loss = Float(l) / Float(y.count)
+                // a non-finite loss returns before the backward: timing such steps would flatter them
+                if !l.isFinite {
+                    failure = ForecastError.invalidConfig("bench forecast-step: the loss became \(l); the steps after it would skip the backward, so their times would mean nothing")
+                }
             } catch { failure = error }
         }
         if let failure { throw failure }
