@@ -451,6 +451,8 @@ struct AdditionCommand: ParsableCommand {
     @Option(help: "Digits per number.") var digits = 15
     @Option(help: ArgumentHelp("Curriculum of live digits, START[:STEP] (STEP defaults to 4): problems start with START random low digits per number (the higher ones 0) and gain STEP each time an evaluation reaches --stop-at (default --target); the summary reports the largest number of digits solved.", valueName: "start[:step]"))
     var curriculum: String?
+    @Flag(help: "Operand echoes: at each output step the models also predict both operands' digits at that position (a training aid for both models; accuracies count the sum only).")
+    var echo = false
     @OptionGroup var models: SequenceModelArguments
     @OptionGroup var train: GridTrainArguments
     @OptionGroup var runtime: RuntimeOptions
@@ -470,6 +472,7 @@ struct AdditionCommand: ParsableCommand {
         var task = SequenceTask(kind: .addition, length: digits, outputDirectory: URL(fileURLWithPath: dir))
         try models.configure(&task, train)
         task.curriculum = try parseCurriculum(curriculum, last: digits, option: "--digits")
+        task.echo = echo
         let bar = ModelProgress(sideBySide: train.parallel)
         let s = try runGridTask("addition", directory: dir, parallel: train.parallel) { try task.run(progress: bar.update) }
         bar.finish()

@@ -254,6 +254,38 @@ struct GridTaskTests {
         }
     }
 
+    @Test("operand echoes: each output step's targets are the sum's digit, then a's and b's digits there (0 at the carry)")
+    func additionEchoStream() {
+        var task = SequenceTask(kind: .addition, length: 4, outputDirectory: Self.tempDir("unused"))
+        task.echo = true
+        let stream = task.stream()
+        #expect(stream.targetsPerOutput == 3)
+        var rng = SeededGenerator(seed: 3), plain = SeededGenerator(seed: 3)
+        let (x, labels) = stream.draw(10, &rng)
+        task.echo = false
+        let (x0, sums) = task.stream().draw(10, &plain)
+        #expect(labels.count == 10 * 5 * 3 && x.shape == x0.shape)
+        for b in 0..<10 {
+            for i in 0...4 {
+                let r = (b * 5 + i) * 3
+                #expect(labels[r] == sums[b * 5 + i])   // the same problems as without echoes
+                #expect(labels[r + 1] == (i < 4 ? Self.symbol(x, b, i) : 0) && labels[r + 2] == (i < 4 ? Self.symbol(x, b, 5 + i) : 0))
+            }
+        }
+    }
+
+    @Test("scoring with operand echoes counts each output's first target only")
+    func echoScoring() throws {
+        // one example, two output steps of three targets; logits pick class 1 everywhere
+        let z = try Tensor(shape: [6, 3], values: (0..<6).flatMap { _ in [Float(0), 1, 0] })
+        let net = TaskNet(summary: "fixed", parameters: []) { x in x.tape.constant(z) }
+        let x = Tensor.zeros([1, 1, 1]), tape = Tape()
+        let echoesWrong = try GridTrainer.score(net, [(x, [1, 2, 2, 1, 0, 0])], outputs: 2, targetsPerOutput: 3, tape: tape)
+        #expect(echoesWrong.exact == 1 && echoesWrong.positions == [1, 1])
+        let sumWrong = try GridTrainer.score(net, [(x, [1, 1, 1, 2, 1, 1])], outputs: 2, targetsPerOutput: 3, tape: tape)
+        #expect(sumWrong.exact == 0 && sumWrong.positions == [1, 0])
+    }
+
     @Test("a curriculum mix draws that share of training problems at random levels; evaluation problems stay at the current level")
     func curriculumMixStreams() {
         let task = SequenceTask(kind: .addition, length: 6, outputDirectory: Self.tempDir("unused"))
@@ -358,6 +390,18 @@ struct GridTaskTests {
             for k in ["model", "accuracy", "samples_seen", "seconds"] { #expect(j[k] != nil, "\(kind): \(k)") }
             gridParameters.append(s[0].parameters)
         }
+        // with operand echoes: three 10-way heads per output step for both models, matched as before
+        let dir = Self.tempDir("echo")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var echo = SequenceTask(kind: .addition, length: 3, outputDirectory: dir)
+        echo.depth = 3; echo.width = 6; echo.tied = tied; echo.echo = true
+        echo.options = Self.tiny()
+        let e = try echo.run()
+        #expect(e[0].parameters == gridParameters[0] + 20 * 7, "two more heads of 10 × (width 6 + bias)")
+        #expect(Double(e[1].parameters) / Double(e[0].parameters) > 0.8 && Double(e[1].parameters) / Double(e[0].parameters) < 1.25)
+        #expect(e.allSatisfy { $0.positionAccuracy?.count == 4 }, "positions are the sum's digits only")
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("grid/config.json"))) as? [String: Any]
+        #expect(config?["echo"] as? Bool == true)
         // untied, each of the 3 levels has its own two LSTM transforms: 3× the tied weights (not the projections)
         var rng = SeededGenerator(seed: 1)
         let tiedCount = TaskNet.sequence(.grid, inputs: 13, classes: 10, steps: 12, outputSteps: 4, width: 6, depth: 3, rng: &rng).parameterCount

@@ -67,11 +67,20 @@ final class TaskNet {
         }
     }
 
-    /// Sequences: x (B, steps, inputs) → logits (B·outputSteps, classes) from the last
-    /// `outputSteps` steps.
-    static func sequence(_ kind: GridTaskModel, inputs: Int, classes: Int, steps: Int, outputSteps: Int,
+    /// Sequences: x (B, steps, inputs) → logits (B·outputSteps·heads, classes) from the last
+    /// `outputSteps` steps; with several `heads` (one output layer of heads·classes units) each
+    /// step's rows are its heads' logits in turn.
+    static func sequence(_ kind: GridTaskModel, inputs: Int, classes: Int, heads: Int = 1, steps: Int, outputSteps: Int,
                          width: Int, depth: Int, tied: Bool = true, rng: inout SeededGenerator) -> TaskNet {
-        let out = Dense(name: "output", inputSize: width, outputSize: classes, activation: .identity, rng: &rng)
+        let out = Dense(name: "output", inputSize: width, outputSize: classes * heads, activation: .identity, rng: &rng)
+        let body = sequenceBody(kind, inputs: inputs, out: out, steps: steps, outputSteps: outputSteps, width: width, depth: depth,
+                                tied: tied, rng: &rng)
+        guard heads > 1 else { return body }
+        return TaskNet(summary: body.summary, parameters: body.parameters) { x in try x.tape.reshape(body.logits(x), to: [-1, classes]) }
+    }
+
+    private static func sequenceBody(_ kind: GridTaskModel, inputs: Int, out: Dense, steps: Int, outputSteps: Int,
+                                     width: Int, depth: Int, tied: Bool, rng: inout SeededGenerator) -> TaskNet {
         if kind == .stacked {
             let lstm = LSTM(name: "lstm", inputSize: inputs, hiddenSize: width, layers: depth, rng: &rng)
             return TaskNet(summary: "stacked LSTM, \(depth) layers, width \(width)", parameters: lstm.parameters + [out.weight, out.bias]) { x in
@@ -220,6 +229,9 @@ public struct GridTrainOptions: Codable, Sendable {
 /// `outputs` labels in order.
 struct TaskStream {
     var outputs: Int
+    /// Targets per output, each a softmax of the net's classes: the first is scored, the others
+    /// (addition's operand echoes) only train. Labels and logit rows hold an output's targets together.
+    var targetsPerOutput = 1
     var draw: (Int, inout SeededGenerator) -> (x: Tensor, labels: [Int])
     /// Where the evaluations draw from (nil: `draw`, with a separate seed).
     var evalDraw: ((Int, inout SeededGenerator) -> (x: Tensor, labels: [Int]))? = nil
@@ -412,7 +424,7 @@ enum GridTrainer {
                             + String(format: " (gradient norm %.3g, %.0f× the usual): back to step %d's weights, lr %g; ",
                                      norm, norm / usual!, back, optimizer.learningRate)
                     }
-                    let (acc, positions) = try score(net, evalSet, outputs: outputs, tape: tape)
+                    let (acc, positions) = try score(net, evalSet, outputs: outputs, targetsPerOutput: stream.targetsPerOutput, tape: tape)
                     let perOutput = outputs > 1 ? positions.reduce(0, +) / Double(outputs) : nil
                     let level = stream.curriculum?.level
                     curve.append(GridCurvePoint(step: step, samples: step * o.batchSize, seconds: elapsed(),
@@ -466,7 +478,7 @@ enum GridTrainer {
         let finalSet = stride(from: 0, to: o.finalExamples, by: o.batchSize).map { i in
             evalDraw(min(o.batchSize, o.finalExamples - i), &finalRNG)
         }
-        let (finalAccuracy, positions) = try score(net, finalSet, outputs: outputs, tape: tape)
+        let (finalAccuracy, positions) = try score(net, finalSet, outputs: outputs, targetsPerOutput: stream.targetsPerOutput, tape: tape)
         if let c = stream.curriculum, c.isLast, finalAccuracy >= o.target { largestSolvedLevel = c.level }
         var more = try extra?(net, tape) ?? (numbers: [:], text: nil)
         if divergence.rollbacks > 0 { more.numbers["divergence_rollbacks"] = Double(divergence.rollbacks) }
@@ -483,18 +495,18 @@ enum GridTrainer {
 
     /// Exact-match accuracy (an example counts when all of its `outputs` predictions are right) and
     /// the accuracy at each of the `outputs` positions.
-    static func score(_ net: TaskNet, _ set: [(x: Tensor, labels: [Int])], outputs: Int, tape: Tape) throws
-        -> (exact: Double, positions: [Double]) {
+    static func score(_ net: TaskNet, _ set: [(x: Tensor, labels: [Int])], outputs: Int, targetsPerOutput g: Int = 1,
+                      tape: Tape) throws -> (exact: Double, positions: [Double]) {
         var correct = 0, total = 0, right = [Int](repeating: 0, count: outputs)
         for (x, labels) in set {
             tape.reset()
-            let z = try net.logits(tape.constant(x)).value    // (B·K, C)
-            let C = z.shape[1], B = labels.count / outputs
+            let z = try net.logits(tape.constant(x)).value    // (B·K·g, C)
+            let C = z.shape[1], B = labels.count / (outputs * g)
             z.withUnsafeBufferPointer { p in
                 for b in 0..<B {
                     var all = true
                     for k in 0..<outputs {
-                        let r = b * outputs + k
+                        let r = (b * outputs + k) * g
                         var best = 0
                         for c in 1..<C where p[r * C + c] > p[r * C + best] { best = c }
                         if best == labels[r] { right[k] += 1 } else { all = false }
@@ -848,6 +860,12 @@ public struct SequenceTask {
     /// problems start with `start` random low digits per number, the higher ones 0, and gain
     /// `step` digits each time an evaluation reaches the target.
     public var curriculum: (start: Int, step: Int)? = nil
+    /// Addition only: operand echoes — at each output step the model also predicts the two
+    /// operands' digits at that position (two more softmaxes from the same output layer, weighed
+    /// like the sum's). A training aid, the same for both models: a new digit's operands then get
+    /// a gradient of their own for reaching the output, where the sum digit alone gives none until
+    /// both have (it is independent of either). Accuracies count the sum's digits only.
+    public var echo = false
     public var options = GridTrainOptions()
     public var outputDirectory: URL
     public init(kind: Kind, length: Int, outputDirectory: URL) {
@@ -868,11 +886,14 @@ public struct SequenceTask {
         }
     }
 
+    /// Targets per output step: the sum's digit, then with `echo` a's and b's digits there.
+    var targetsPerOutput: Int { kind == .addition && echo ? 3 : 1 }
+
     func stream(curriculum: Curriculum? = nil) -> TaskStream {
-        let (V, _, T, K) = shape, n = length, kind = self.kind, symbols = self.symbols
+        let (V, _, T, K) = shape, n = length, kind = self.kind, symbols = self.symbols, g = targetsPerOutput
         // training draws may mix levels (Curriculum.mix); evaluations are at the current level
         func problems(training: Bool) -> (Int, inout SeededGenerator) -> (x: Tensor, labels: [Int]) { { batch, rng in
-            var x = Tensor.zeros([batch, T, V]), labels = [Int](repeating: 0, count: batch * K)
+            var x = Tensor.zeros([batch, T, V]), labels = [Int](repeating: 0, count: batch * K * g)
             x.withUnsafeMutableBufferPointer { p in
                 for b in 0..<batch {
                     func put(_ t: Int, _ s: Int) { p[(b * T + t) * V + s] = 1 }
@@ -887,7 +908,8 @@ public struct SequenceTask {
                         for i in 0...n {
                             put(2 * n + 2 + i, 12)
                             let s = (i < n ? a[i] + c[i] : 0) + carry
-                            labels[b * K + i] = s % 10
+                            labels[(b * K + i) * g] = s % 10
+                            if g == 3, i < n { labels[(b * K + i) * g + 1] = a[i]; labels[(b * K + i) * g + 2] = c[i] }
                             carry = s / 10
                         }
                     case .memorize:
@@ -904,24 +926,25 @@ public struct SequenceTask {
             return (x, labels)
         } }
         var stream = TaskStream(outputs: K, draw: problems(training: true), evalDraw: problems(training: false))
+        stream.targetsPerOutput = g
         stream.curriculum = curriculum
         return stream
     }
 
     /// The task's net for `kind`, seeded with `seed`: the 2-LSTM of `width` (weights tied along
     /// depth or not), or the stacked LSTM at the width whose parameter count is closest to that 2-LSTM's.
-    static func matchedNet(_ kind: GridTaskModel, inputs: Int, classes: Int, steps: Int, outputSteps: Int,
+    static func matchedNet(_ kind: GridTaskModel, inputs: Int, classes: Int, heads: Int = 1, steps: Int, outputSteps: Int,
                            width: Int, depth: Int, tied: Bool = true, seed: UInt64) -> (net: TaskNet, width: Int) {
         var w = width
         if kind == .stacked {
             var rng = SeededGenerator(seed: seed)
-            let grid = TaskNet.sequence(.grid, inputs: inputs, classes: classes, steps: steps, outputSteps: outputSteps,
+            let grid = TaskNet.sequence(.grid, inputs: inputs, classes: classes, heads: heads, steps: steps, outputSteps: outputSteps,
                                         width: width, depth: depth, tied: tied, rng: &rng)
-            w = matchedWidth(target: grid.parameterCount, inputs: inputs, classes: classes, depth: depth)
+            w = matchedWidth(target: grid.parameterCount, inputs: inputs, classes: classes * heads, depth: depth)
         }
         var rng = SeededGenerator(seed: seed)
-        return (TaskNet.sequence(kind, inputs: inputs, classes: classes, steps: steps, outputSteps: outputSteps, width: w, depth: depth,
-                                 tied: tied, rng: &rng), w)
+        return (TaskNet.sequence(kind, inputs: inputs, classes: classes, heads: heads, steps: steps, outputSteps: outputSteps, width: w,
+                                 depth: depth, tied: tied, rng: &rng), w)
     }
 
     /// The stacked LSTM's width whose parameter count is closest to `target` at `depth` layers.
@@ -939,14 +962,15 @@ public struct SequenceTask {
         return try GridTrainer.compare(task: taskName, title: "\(taskName): \(tied ? "tied" : "untied") 2-LSTM vs stacked LSTM (same budget)",
                                        directory: outputDirectory, parallel: options.parallel, runs: models.map { kind in
             (kind, {
-                let (net, w) = Self.matchedNet(kind, inputs: V, classes: C, steps: T, outputSteps: K, width: width, depth: depth, tied: tied,
-                                               seed: options.seed)
+                let (net, w) = Self.matchedNet(kind, inputs: V, classes: C, heads: targetsPerOutput, steps: T, outputSteps: K, width: width,
+                                               depth: depth, tied: tied, seed: options.seed)
                 let dir = models.count > 1 ? outputDirectory.appendingPathComponent(kind.rawValue) : outputDirectory
                 let levels = self.kind == .addition ? curriculum.map { Curriculum.stepping(from: $0.start, by: $0.step, to: length) } : nil
+                var config: [String: Any] = ["task_kind": self.kind.rawValue, "length": length, "symbols": symbols, "depth": depth,
+                                             "width": w, "grid_tied": tied]
+                if targetsPerOutput > 1 { config["echo"] = true }   // absent without, so earlier runs still resume
                 return try GridTrainer.run(task: taskName, kind: kind, net: net, stream: stream(curriculum: levels), options: options,
-                                           config: ["task_kind": self.kind.rawValue, "length": length, "symbols": symbols, "depth": depth, "width": w,
-                                                    "grid_tied": tied],
-                                           directory: dir) { s, n, note in progress(kind.rawValue, s, n, note) }
+                                           config: config, directory: dir) { s, n, note in progress(kind.rawValue, s, n, note) }
             })
         })
     }
