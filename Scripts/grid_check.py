@@ -67,6 +67,7 @@ def build(config, P):
         return lambda x: reference_grid(c, P, x) @ out_w.T + out_b
     L = config["length"]
     steps, outputs = (3 * L + 3, L + 1) if config["task_kind"] == "addition" else (2 * L + 1, L)
+    outputs += leading_outputs(config)
     if kind == "stacked":
         lstm = nn.LSTM(P["lstm.weight_ih_l0"].shape[1], width, depth, batch_first=True)
         lstm.load_state_dict({k[len("lstm."):]: v for k, v in P.items() if k.startswith("lstm.")}, strict=True)
@@ -75,6 +76,11 @@ def build(config, P):
     c = dict(dims=[("lstm", tied, False), ("lstm", tied, True)], inp=P["grid.input.weight"].shape[1], hid=width,
              depth=depth, layout=("time", steps, outputs))
     return lambda x: reference_grid(c, P, x) @ out_w.T + out_b
+
+
+def leading_outputs(config):
+    """Outputs before the answer's, trained but not scored: with column targets, b's digits and '='."""
+    return config["length"] + 1 if config.get("column_targets") else 0
 
 
 def needed(config):
@@ -112,12 +118,15 @@ def check(run, examples, seed):
     net = build(config, P)
     x, labels = problems(config, examples, np.random.default_rng(seed))
     right = np.zeros(labels.shape, bool)
-    # addition with operand echoes: three 10-way heads (read from the weights, so a config without the key still checks)
-    echo = config.get("task_kind") == "addition" and P["output.weight"].shape[0] == 30
+    # addition with operand echoes or column targets: several 10-way heads, the answer's first (the
+    # count read from the weights, so a config without the echo key still checks); only the answer
+    # is scored, at the outputs after the column targets' leading ones
+    heads = P["output.weight"].shape[0] // 10 if config.get("task_kind") == "addition" else 1
+    lead = leading_outputs(config) if "bits" not in config else 0
     with torch.no_grad():
         for s in range(0, examples, 500):
-            z = net(torch.from_numpy(x[s:s + 500]))
-            if echo:                          # the sum's head first, then the operand echoes': only the sum is scored
+            z = net(torch.from_numpy(x[s:s + 500]))[:, lead:]
+            if heads > 1:
                 z = z[..., :10]
             right[s:s + 500] = z.argmax(-1).numpy() == labels[s:s + 500]
     exact, positions = right.all(1).mean(), right.mean(0)

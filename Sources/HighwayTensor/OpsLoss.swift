@@ -4,6 +4,7 @@
 // max-shifted log-sum-exp pass (hk_softmax_xent, vectorised exp), it keeps the probabilities, and
 // the backward is then a single pass with no exp or log at all:
 //   loss = (1/B) Σ_r −log softmax(x_r)[y_r]        dx[r, j] += dloss · (p[r, j] − [j == y_r]) / B
+// Rows labelled `ignoreIndex` are left out of both (B counts the others).
 
 import HighwayKernels
 
@@ -11,10 +12,12 @@ extension Tape {
     /// The mean over rows of `−log softmax(logits[r])[labels[r]]`, as a scalar.
     ///
     /// `logits` is `[B, C]` (B ≥ 1 rows, C ≥ 1 classes); `labels` holds one class index in `0..<C`
-    /// per row.
+    /// per row, or `ignoreIndex` for a row without a target: such a row adds nothing to the loss or
+    /// the gradients, and the mean is over the other rows (0 when there are none), as PyTorch's
+    /// `cross_entropy(ignore_index:)`.
     /// - Throws: ``TensorError/labelOutOfRange(op:row:label:classes:)`` for a label outside `0..<C`,
     ///   ``TensorError/shapeMismatch(op:lhs:rhs:expected:)`` when there is not one label per row.
-    public func softmaxCrossEntropy(logits: Variable, labels: [Int]) throws -> Variable {
+    public func softmaxCrossEntropy(logits: Variable, labels: [Int], ignoreIndex: Int? = nil) throws -> Variable {
         let x = logits.value   // x is (B, C)
         let op = "softmaxCrossEntropy"
         guard x.rank == 2, x.shape[0] >= 1, x.shape[1] >= 1 else {
@@ -25,23 +28,32 @@ extension Tape {
             throw TensorError.shapeMismatch(op: op, lhs: x.shape, rhs: [labels.count],
                                             expected: "one label per row of the logits (\(rows))")
         }
-        var y = [Int32](repeating: 0, count: rows)   // y is (B,)
-        for (r, label) in labels.enumerated() {
+        var y = [Int32]()   // the labels of the rows with a target
+        y.reserveCapacity(rows)
+        for (r, label) in labels.enumerated() where label != ignoreIndex {
             guard label >= 0 && label < classes else {
                 throw TensorError.labelOutOfRange(op: op, row: r, label: label, classes: classes)
             }
-            y[r] = Int32(label)
+            y.append(Int32(label))
         }
-        let probs = Tensor(uninitializedShape: x.shape)   // probs is (B, C), saved for the backward
-        let total = hk_softmax_xent(Kernels.variant.rawValue, rows, classes, x.storage.base, y, probs.storage.base)
-        let loss = Tensor(Float(total / Double(rows)))
+        // every row has a target (the usual case): the logits as they are; else those rows gathered
+        let n = y.count, all = n == rows
+        let kept = all ? [] : labels.indices.filter { labels[$0] != ignoreIndex }
+        let rowsIn: Tensor
+        if all { rowsIn = x } else {
+            rowsIn = Tensor(uninitializedShape: [max(n, 1), classes])
+            for (i, r) in kept.enumerated() { (rowsIn.storage.base + i * classes).update(from: x.storage.base + r * classes, count: classes) }
+        }
+        let probs = Tensor(uninitializedShape: [max(n, 1), classes])   // (kept rows, C), saved for the backward
+        let total = n == 0 ? 0 : hk_softmax_xent(Kernels.variant.rawValue, n, classes, rowsIn.storage.base, y, probs.storage.base)
+        let loss = Tensor(Float(total / Double(max(n, 1))))
         return record(inputs: [logits], output: loss) { ctx in
-            guard let dx = ctx.gradientBuffer(ofInput: 0) else { return }
-            let p = probs.storage.base, scale = ctx.outputGradientPointer[0] / Float(rows)
-            for r in 0..<rows {
-                let o = r * classes
-                for j in 0..<classes { dx[o + j] += scale * p[o + j] }
-                dx[o + Int(y[r])] -= scale
+            guard n > 0, let dx = ctx.gradientBuffer(ofInput: 0) else { return }
+            let p = probs.storage.base, scale = ctx.outputGradientPointer[0] / Float(n)
+            for i in 0..<n {
+                let o = (all ? i : kept[i]) * classes, q = i * classes
+                for j in 0..<classes { dx[o + j] += scale * p[q + j] }
+                dx[o + Int(y[i])] -= scale
             }
         }
     }

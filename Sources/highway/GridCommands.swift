@@ -453,6 +453,8 @@ struct AdditionCommand: ParsableCommand {
     var curriculum: String?
     @Flag(help: "Operand echoes: at each output step the models also predict both operands' digits at that position (a training aid for both models; accuracies count the sum only).")
     var echo = false
+    @Flag(help: "Column targets: when b's i-th digit is read (and at '='), the models also predict the sum's i-th digit and a's i-th digit (a training aid for both models; accuracies count the answer only; not with --echo).")
+    var columnTargets = false
     @OptionGroup var models: SequenceModelArguments
     @OptionGroup var train: GridTrainArguments
     @OptionGroup var runtime: RuntimeOptions
@@ -462,6 +464,7 @@ struct AdditionCommand: ParsableCommand {
         try checkGridMemory(width: models.width, depth: models.depth, steps: 3 * digits + 3, batch: train.batch)
         _ = try parseCurriculum(curriculum, last: digits, option: "--digits")
         try train.checkCurriculumOptions(curriculum: curriculum != nil)
+        if echo && columnTargets { throw ValidationError("--echo and --column-targets do not go together: choose one.") }
     }
 
     func run() throws {
@@ -473,6 +476,7 @@ struct AdditionCommand: ParsableCommand {
         try models.configure(&task, train)
         task.curriculum = try parseCurriculum(curriculum, last: digits, option: "--digits")
         task.echo = echo
+        task.columnTargets = columnTargets
         let bar = ModelProgress(sideBySide: train.parallel)
         let s = try runGridTask("addition", directory: dir, parallel: train.parallel) { try task.run(progress: bar.update) }
         bar.finish()

@@ -274,6 +274,40 @@ struct GridTaskTests {
         }
     }
 
+    @Test("column targets: the sum's digit and a's digit at each step from b's first digit to '=', then the answer with no second target")
+    func additionColumnStream() {
+        var task = SequenceTask(kind: .addition, length: 4, outputDirectory: Self.tempDir("unused"))
+        task.columnTargets = true
+        let stream = task.stream()
+        #expect(stream.targetsPerOutput == 2 && stream.leadingOutputs == 5 && stream.outputs == 5)
+        var rng = SeededGenerator(seed: 3), plain = SeededGenerator(seed: 3)
+        let (x, labels) = stream.draw(10, &rng)
+        task.columnTargets = false
+        let (x0, sums) = task.stream().draw(10, &plain)
+        #expect(labels.count == 10 * 10 * 2 && x.shape == x0.shape)
+        for b in 0..<10 {
+            for i in 0...4 {
+                let column = (b * 10 + i) * 2, answer = (b * 10 + 5 + i) * 2
+                #expect(labels[answer] == sums[b * 5 + i] && labels[answer + 1] == TaskStream.noTarget)   // the same problems
+                #expect(labels[column] == sums[b * 5 + i] && labels[column + 1] == (i < 4 ? Self.symbol(x, b, i) : 0))
+            }
+        }
+        task.columnTargets = true; task.echo = true
+        #expect(throws: GridTaskError.self) { _ = try task.run() }
+    }
+
+    @Test("scoring skips the leading outputs (column targets) and counts each output's first target only")
+    func leadingScoring() throws {
+        // one example, a leading output and two scored ones of two targets each; logits pick class 1 everywhere
+        let z = try Tensor(shape: [6, 3], values: (0..<6).flatMap { _ in [Float(0), 1, 0] })
+        let net = TaskNet(summary: "fixed", parameters: []) { x in x.tape.constant(z) }
+        let x = Tensor.zeros([1, 1, 1]), tape = Tape()
+        let leadWrong = try GridTrainer.score(net, [(x, [2, 2, 1, -1, 1, -1])], outputs: 2, leading: 1, targetsPerOutput: 2, tape: tape)
+        #expect(leadWrong.exact == 1 && leadWrong.positions == [1, 1])
+        let answerWrong = try GridTrainer.score(net, [(x, [1, 1, 1, -1, 0, -1])], outputs: 2, leading: 1, targetsPerOutput: 2, tape: tape)
+        #expect(answerWrong.exact == 0 && answerWrong.positions == [1, 0])
+    }
+
     @Test("scoring with operand echoes counts each output's first target only")
     func echoScoring() throws {
         // one example, two output steps of three targets; logits pick class 1 everywhere
@@ -402,6 +436,17 @@ struct GridTaskTests {
         #expect(e.allSatisfy { $0.positionAccuracy?.count == 4 }, "positions are the sum's digits only")
         let config = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("grid/config.json"))) as? [String: Any]
         #expect(config?["echo"] as? Bool == true)
+        // with column targets: two heads, the net's outputs from b's first digit on, the answer scored
+        let colDir = Self.tempDir("columns")
+        defer { try? FileManager.default.removeItem(at: colDir) }
+        var columns = SequenceTask(kind: .addition, length: 3, outputDirectory: colDir)
+        columns.depth = 3; columns.width = 6; columns.tied = tied; columns.columnTargets = true
+        columns.options = Self.tiny()
+        let c = try columns.run()
+        #expect(c[0].parameters == gridParameters[0] + 10 * 7, "one more head of 10 × (width 6 + bias)")
+        #expect(c.allSatisfy { $0.positionAccuracy?.count == 4 }, "positions are the answer's digits only")
+        let colConfig = try JSONSerialization.jsonObject(with: Data(contentsOf: colDir.appendingPathComponent("grid/config.json"))) as? [String: Any]
+        #expect(colConfig?["column_targets"] as? Bool == true && colConfig?["echo"] == nil)
         // untied, each of the 3 levels has its own two LSTM transforms: 3× the tied weights (not the projections)
         var rng = SeededGenerator(seed: 1)
         let tiedCount = TaskNet.sequence(.grid, inputs: 13, classes: 10, steps: 12, outputSteps: 4, width: 6, depth: 3, rng: &rng).parameterCount

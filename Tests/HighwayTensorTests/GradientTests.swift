@@ -85,6 +85,14 @@ func expectGradients(inputs: [Tensor], parameters: [Parameter] = [], sourceLocat
         }
     }
 
+    @Test("softmax cross-entropy with rows that have no target (ignoreIndex)",
+          arguments: [([4, 5], [3, -1, 0, -1]), ([3, 7], [-1, -1, 6]), ([2, 3], [-1, -1])])
+    func softmaxCrossEntropyIgnoring(shape: [Int], labels: [Int]) throws {
+        try expectGradients(inputs: [randomTensor(shape, seed: 14, std: 2)]) { tape, v in
+            try tape.softmaxCrossEntropy(logits: v[0], labels: labels, ignoreIndex: -1)
+        }
+    }
+
     @Test func parameterUsedTwice() throws {
         // y = tanh(W·x + W·(x ⊙ x)) with W registered twice, plus a bias added to both branches.
         var rng = SeededGenerator(seed: 12)

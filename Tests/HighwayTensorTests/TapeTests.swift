@@ -125,6 +125,27 @@ import HighwayTensor
         #expect(abs(Double(loss.value[flat: 0]) - row0 / 2) < 1e-6)
     }
 
+    @Test("rows labelled ignoreIndex add nothing: the mean is over the others, and their gradient is 0")
+    func softmaxCrossEntropyIgnoring() throws {
+        let logits = try Tensor(shape: [3, 3], values: [1, 2, 3, 5, -2, 7, 0, 1, 0])
+        let tape = Tape()
+        let x = tape.variable(logits)
+        let loss = try tape.softmaxCrossEntropy(logits: x, labels: [2, -1, 1], ignoreIndex: -1)
+        let kept = try Tensor(shape: [2, 3], values: [1, 2, 3, 0, 1, 0])
+        let other = Tape()
+        let reference = try other.softmaxCrossEntropy(logits: other.constant(kept), labels: [2, 1])
+        #expect(loss.value[flat: 0] == reference.value[flat: 0])
+        try tape.backward(loss)
+        let g = try #require(tape.gradient(of: x)).scalars
+        #expect(g[3..<6].allSatisfy { $0 == 0 } && g[0..<3].contains { $0 != 0 } && g[6..<9].contains { $0 != 0 })
+        // all rows without a target: a loss of 0 and no gradient; a label outside the classes still throws
+        let none = try tape.softmaxCrossEntropy(logits: tape.variable(logits), labels: [-1, -1, -1], ignoreIndex: -1)
+        #expect(none.value[flat: 0] == 0)
+        #expect(throws: TensorError.labelOutOfRange(op: "softmaxCrossEntropy", row: 2, label: -2, classes: 3)) {
+            _ = try tape.softmaxCrossEntropy(logits: x, labels: [0, -1, -2], ignoreIndex: -1)
+        }
+    }
+
     @Test func softmaxCrossEntropyRejectsBadLabels() {
         let tape = Tape()
         let x = tape.variable(Tensor.zeros([3, 4]))

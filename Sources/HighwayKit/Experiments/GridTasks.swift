@@ -232,6 +232,12 @@ struct TaskStream {
     /// Targets per output, each a softmax of the net's classes: the first is scored, the others
     /// (addition's operand echoes) only train. Labels and logit rows hold an output's targets together.
     var targetsPerOutput = 1
+    /// Outputs before the `outputs` scored ones whose targets only train (addition's column
+    /// targets); the net gives `leadingOutputs + outputs` of them per example.
+    var leadingOutputs = 0
+    /// The label of a target that is not there (an output with fewer targets than the others):
+    /// it adds nothing to the loss.
+    static let noTarget = -1
     var draw: (Int, inout SeededGenerator) -> (x: Tensor, labels: [Int])
     /// Where the evaluations draw from (nil: `draw`, with a separate seed).
     var evalDraw: ((Int, inout SeededGenerator) -> (x: Tensor, labels: [Int]))? = nil
@@ -278,7 +284,7 @@ enum GridTrainer {
     /// times this and ``update(_:optimizer:clip:)``.
     static func lossAndGradients(_ net: TaskNet, x: Tensor, labels: [Int], tape: Tape) throws -> Double {
         tape.reset()
-        let loss = try tape.softmaxCrossEntropy(logits: net.logits(tape.constant(x)), labels: labels)
+        let loss = try tape.softmaxCrossEntropy(logits: net.logits(tape.constant(x)), labels: labels, ignoreIndex: TaskStream.noTarget)
         try tape.backward(loss)
         return Double(loss.value[flat: 0])
     }
@@ -424,7 +430,7 @@ enum GridTrainer {
                             + String(format: " (gradient norm %.3g, %.0f× the usual): back to step %d's weights, lr %g; ",
                                      norm, norm / usual!, back, optimizer.learningRate)
                     }
-                    let (acc, positions) = try score(net, evalSet, outputs: outputs, targetsPerOutput: stream.targetsPerOutput, tape: tape)
+                    let (acc, positions) = try score(net, evalSet, outputs: outputs, leading: stream.leadingOutputs, targetsPerOutput: stream.targetsPerOutput, tape: tape)
                     let perOutput = outputs > 1 ? positions.reduce(0, +) / Double(outputs) : nil
                     let level = stream.curriculum?.level
                     curve.append(GridCurvePoint(step: step, samples: step * o.batchSize, seconds: elapsed(),
@@ -478,7 +484,7 @@ enum GridTrainer {
         let finalSet = stride(from: 0, to: o.finalExamples, by: o.batchSize).map { i in
             evalDraw(min(o.batchSize, o.finalExamples - i), &finalRNG)
         }
-        let (finalAccuracy, positions) = try score(net, finalSet, outputs: outputs, targetsPerOutput: stream.targetsPerOutput, tape: tape)
+        let (finalAccuracy, positions) = try score(net, finalSet, outputs: outputs, leading: stream.leadingOutputs, targetsPerOutput: stream.targetsPerOutput, tape: tape)
         if let c = stream.curriculum, c.isLast, finalAccuracy >= o.target { largestSolvedLevel = c.level }
         var more = try extra?(net, tape) ?? (numbers: [:], text: nil)
         if divergence.rollbacks > 0 { more.numbers["divergence_rollbacks"] = Double(divergence.rollbacks) }
@@ -494,19 +500,20 @@ enum GridTrainer {
     }
 
     /// Exact-match accuracy (an example counts when all of its `outputs` predictions are right) and
-    /// the accuracy at each of the `outputs` positions.
-    static func score(_ net: TaskNet, _ set: [(x: Tensor, labels: [Int])], outputs: Int, targetsPerOutput g: Int = 1,
+    /// the accuracy at each of the `outputs` positions: each output's first target, after the
+    /// `leading` unscored outputs.
+    static func score(_ net: TaskNet, _ set: [(x: Tensor, labels: [Int])], outputs: Int, leading: Int = 0, targetsPerOutput g: Int = 1,
                       tape: Tape) throws -> (exact: Double, positions: [Double]) {
         var correct = 0, total = 0, right = [Int](repeating: 0, count: outputs)
         for (x, labels) in set {
             tape.reset()
             let z = try net.logits(tape.constant(x)).value    // (B·K·g, C)
-            let C = z.shape[1], B = labels.count / (outputs * g)
+            let C = z.shape[1], B = labels.count / ((leading + outputs) * g)
             z.withUnsafeBufferPointer { p in
                 for b in 0..<B {
                     var all = true
                     for k in 0..<outputs {
-                        let r = (b * outputs + k) * g
+                        let r = (b * (leading + outputs) + leading + k) * g
                         var best = 0
                         for c in 1..<C where p[r * C + c] > p[r * C + best] { best = c }
                         if best == labels[r] { right[k] += 1 } else { all = false }
@@ -702,6 +709,8 @@ public enum GridTaskError: Error, CustomStringConvertible {
     case interrupted(checkpoint: String)
     /// `resume` was given a run directory of another task or other settings.
     case resumeMismatch(path: String, detail: String)
+    /// Options that do not go together.
+    case conflictingOptions(String)
     public var description: String {
         switch self {
         case .nonFinite(let t, let s): "\(t): the loss is not finite at step \(s) (try a smaller --lr)"
@@ -711,6 +720,7 @@ public enum GridTaskError: Error, CustomStringConvertible {
         case .notARun(let p, let r): "\(p): \(r)"
         case .interrupted(let c): "interrupted: checkpoint saved at \(c); continue with the same command and --resume RUN_DIR"
         case .resumeMismatch(let p, let d): "cannot resume \(p): \(d)"
+        case .conflictingOptions(let d): d
         }
     }
 }
@@ -866,6 +876,14 @@ public struct SequenceTask {
     /// a gradient of their own for reaching the output, where the sum digit alone gives none until
     /// both have (it is independent of either). Accuracies count the sum's digits only.
     public var echo = false
+    /// Addition only: column targets — when b's i-th digit is read (and at '=', the column of the
+    /// final carry) the model also predicts the sum's i-th digit and a's i-th digit there (two
+    /// softmaxes from the same output layer, weighed like the sum's at the output steps). A training
+    /// aid, the same for both models and not with `echo`: a's digit gets a gradient for reaching
+    /// its partner in b, the sum digit one for being formed where both are at hand, and the answer
+    /// then only has to carry each sum digit to its output step, which holds at most n + 1 digits at
+    /// a time where echoes hold 2n. Accuracies count the answer's digits only.
+    public var columnTargets = false
     public var options = GridTrainOptions()
     public var outputDirectory: URL
     public init(kind: Kind, length: Int, outputDirectory: URL) {
@@ -886,14 +904,18 @@ public struct SequenceTask {
         }
     }
 
-    /// Targets per output step: the sum's digit, then with `echo` a's and b's digits there.
-    var targetsPerOutput: Int { kind == .addition && echo ? 3 : 1 }
+    /// Targets per output step: the sum's digit, then with `echo` a's and b's digits there; with
+    /// `columnTargets` the sum's digit and a's digit (none at the answer's steps).
+    var targetsPerOutput: Int { kind != .addition ? 1 : echo ? 3 : columnTargets ? 2 : 1 }
+    /// Output steps before the answer's: with `columnTargets` the n + 1 steps from b's first digit to '='.
+    var leadingOutputs: Int { kind == .addition && columnTargets ? length + 1 : 0 }
 
     func stream(curriculum: Curriculum? = nil) -> TaskStream {
         let (V, _, T, K) = shape, n = length, kind = self.kind, symbols = self.symbols, g = targetsPerOutput
+        let lead = leadingOutputs, echo = self.echo, O = lead + K   // outputs per example
         // training draws may mix levels (Curriculum.mix); evaluations are at the current level
         func problems(training: Bool) -> (Int, inout SeededGenerator) -> (x: Tensor, labels: [Int]) { { batch, rng in
-            var x = Tensor.zeros([batch, T, V]), labels = [Int](repeating: 0, count: batch * K * g)
+            var x = Tensor.zeros([batch, T, V]), labels = [Int](repeating: 0, count: batch * O * g)
             x.withUnsafeMutableBufferPointer { p in
                 for b in 0..<batch {
                     func put(_ t: Int, _ s: Int) { p[(b * T + t) * V + s] = 1 }
@@ -907,9 +929,14 @@ public struct SequenceTask {
                         var carry = 0
                         for i in 0...n {
                             put(2 * n + 2 + i, 12)
-                            let s = (i < n ? a[i] + c[i] : 0) + carry
-                            labels[(b * K + i) * g] = s % 10
-                            if g == 3, i < n { labels[(b * K + i) * g + 1] = a[i]; labels[(b * K + i) * g + 2] = c[i] }
+                            let s = (i < n ? a[i] + c[i] : 0) + carry, r = (b * O + lead + i) * g
+                            labels[r] = s % 10
+                            if echo, i < n { labels[r + 1] = a[i]; labels[r + 2] = c[i] }
+                            if lead > 0 {   // column targets, at the step reading b's digit i (i = n: '=')
+                                let q = (b * O + i) * g
+                                labels[q] = s % 10; labels[q + 1] = i < n ? a[i] : 0
+                                labels[r + 1] = TaskStream.noTarget
+                            }
                             carry = s / 10
                         }
                     case .memorize:
@@ -927,6 +954,7 @@ public struct SequenceTask {
         } }
         var stream = TaskStream(outputs: K, draw: problems(training: true), evalDraw: problems(training: false))
         stream.targetsPerOutput = g
+        stream.leadingOutputs = lead
         stream.curriculum = curriculum
         return stream
     }
@@ -959,16 +987,19 @@ public struct SequenceTask {
 
     public func run(progress: @escaping (String, Int, Int, String) -> Void = { _, _, _, _ in }) throws -> [GridTaskSummary] {
         let (V, C, T, K) = shape
+        if echo && columnTargets { throw GridTaskError.conflictingOptions("operand echoes and column targets do not go together: choose one") }
         return try GridTrainer.compare(task: taskName, title: "\(taskName): \(tied ? "tied" : "untied") 2-LSTM vs stacked LSTM (same budget)",
                                        directory: outputDirectory, parallel: options.parallel, runs: models.map { kind in
             (kind, {
-                let (net, w) = Self.matchedNet(kind, inputs: V, classes: C, heads: targetsPerOutput, steps: T, outputSteps: K, width: width,
+                let (net, w) = Self.matchedNet(kind, inputs: V, classes: C, heads: targetsPerOutput, steps: T, outputSteps: leadingOutputs + K, width: width,
                                                depth: depth, tied: tied, seed: options.seed)
                 let dir = models.count > 1 ? outputDirectory.appendingPathComponent(kind.rawValue) : outputDirectory
                 let levels = self.kind == .addition ? curriculum.map { Curriculum.stepping(from: $0.start, by: $0.step, to: length) } : nil
                 var config: [String: Any] = ["task_kind": self.kind.rawValue, "length": length, "symbols": symbols, "depth": depth,
                                              "width": w, "grid_tied": tied]
-                if targetsPerOutput > 1 { config["echo"] = true }   // absent without, so earlier runs still resume
+                // absent without, so earlier runs still resume
+                if echo { config["echo"] = true }
+                if columnTargets { config["column_targets"] = true }
                 return try GridTrainer.run(task: taskName, kind: kind, net: net, stream: stream(curriculum: levels), options: options,
                                            config: config, directory: dir) { s, n, note in progress(kind.rawValue, s, n, note) }
             })
