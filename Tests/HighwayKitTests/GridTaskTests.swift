@@ -308,6 +308,18 @@ struct GridTaskTests {
         #expect(answerWrong.exact == 0 && answerWrong.positions == [1, 0])
     }
 
+    @Test("bench addition-step times the step with the task's aids: their heads and outputs, a finite loss")
+    func additionStepBenchAids() throws {
+        var bench = AdditionStepBenchmark(digits: 3, width: 6, depth: 2, tied: false, batchSize: 4, iterations: 2, warmup: 1)
+        let plain = try bench.run()
+        bench.echo = true
+        let echo = try bench.run()
+        bench.echo = false; bench.columnTargets = true
+        let columns = try bench.run()
+        #expect(echo.parameters == plain.parameters + 20 * 7 && columns.parameters == plain.parameters + 10 * 7)
+        #expect([plain, echo, columns].allSatisfy { $0.loss.isFinite && $0.loss > 0 })
+    }
+
     @Test("scoring with operand echoes counts each output's first target only")
     func echoScoring() throws {
         // one example, two output steps of three targets; logits pick class 1 everywhere
@@ -432,7 +444,8 @@ struct GridTaskTests {
         echo.options = Self.tiny()
         let e = try echo.run()
         #expect(e[0].parameters == gridParameters[0] + 20 * 7, "two more heads of 10 × (width 6 + bias)")
-        #expect(Double(e[1].parameters) / Double(e[0].parameters) > 0.8 && Double(e[1].parameters) / Double(e[0].parameters) < 1.25)
+        let echoRatio = Double(e[1].parameters) / Double(e[0].parameters)
+        #expect(echoRatio > 0.8 && echoRatio < 1.25)
         #expect(e.allSatisfy { $0.positionAccuracy?.count == 4 }, "positions are the sum's digits only")
         let config = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("grid/config.json"))) as? [String: Any]
         #expect(config?["echo"] as? Bool == true)
