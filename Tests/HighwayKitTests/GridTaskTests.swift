@@ -254,21 +254,27 @@ struct GridTaskTests {
         }
     }
 
+    /// Ten 4-digit addition problems drawn with a training aid that `aid` sets, and the plain
+    /// stream's labels (the sums) of the same draw, whose problems must be the same.
+    static func drawWithAid(_ aid: (inout SequenceTask) -> Void) -> (stream: TaskStream, x: Tensor, labels: [Int], sums: [Int]) {
+        var task = SequenceTask(kind: .addition, length: 4, outputDirectory: tempDir("unused"))
+        let plain = task.stream()
+        aid(&task)
+        let stream = task.stream()
+        var rng = SeededGenerator(seed: 3), plainRNG = SeededGenerator(seed: 3)
+        let (x, labels) = stream.draw(10, &rng), (x0, sums) = plain.draw(10, &plainRNG)
+        #expect(x.scalars == x0.scalars, "the same problems as without the aid")
+        return (stream, x, labels, sums)
+    }
+
     @Test("operand echoes: each output step's targets are the sum's digit, then a's and b's digits there (0 at the carry)")
     func additionEchoStream() {
-        var task = SequenceTask(kind: .addition, length: 4, outputDirectory: Self.tempDir("unused"))
-        task.echo = true
-        let stream = task.stream()
-        #expect(stream.targetsPerOutput == 3)
-        var rng = SeededGenerator(seed: 3), plain = SeededGenerator(seed: 3)
-        let (x, labels) = stream.draw(10, &rng)
-        task.echo = false
-        let (x0, sums) = task.stream().draw(10, &plain)
-        #expect(labels.count == 10 * 5 * 3 && x.shape == x0.shape)
+        let (stream, x, labels, sums) = Self.drawWithAid { $0.echo = true }
+        #expect(stream.targetsPerOutput == 3 && labels.count == 10 * 5 * 3)
         for b in 0..<10 {
             for i in 0...4 {
                 let r = (b * 5 + i) * 3
-                #expect(labels[r] == sums[b * 5 + i])   // the same problems as without echoes
+                #expect(labels[r] == sums[b * 5 + i])
                 #expect(labels[r + 1] == (i < 4 ? Self.symbol(x, b, i) : 0) && labels[r + 2] == (i < 4 ? Self.symbol(x, b, 5 + i) : 0))
             }
         }
@@ -276,22 +282,16 @@ struct GridTaskTests {
 
     @Test("column targets: the sum's digit and a's digit at each step from b's first digit to '=', then the answer with no second target")
     func additionColumnStream() {
-        var task = SequenceTask(kind: .addition, length: 4, outputDirectory: Self.tempDir("unused"))
-        task.columnTargets = true
-        let stream = task.stream()
-        #expect(stream.targetsPerOutput == 2 && stream.leadingOutputs == 5 && stream.outputs == 5)
-        var rng = SeededGenerator(seed: 3), plain = SeededGenerator(seed: 3)
-        let (x, labels) = stream.draw(10, &rng)
-        task.columnTargets = false
-        let (x0, sums) = task.stream().draw(10, &plain)
-        #expect(labels.count == 10 * 10 * 2 && x.shape == x0.shape)
+        let (stream, x, labels, sums) = Self.drawWithAid { $0.columnTargets = true }
+        #expect(stream.targetsPerOutput == 2 && stream.leadingOutputs == 5 && stream.outputs == 5 && labels.count == 10 * 10 * 2)
         for b in 0..<10 {
             for i in 0...4 {
                 let column = (b * 10 + i) * 2, answer = (b * 10 + 5 + i) * 2
-                #expect(labels[answer] == sums[b * 5 + i] && labels[answer + 1] == TaskStream.noTarget)   // the same problems
+                #expect(labels[answer] == sums[b * 5 + i] && labels[answer + 1] == TaskStream.noTarget)
                 #expect(labels[column] == sums[b * 5 + i] && labels[column + 1] == (i < 4 ? Self.symbol(x, b, i) : 0))
             }
         }
+        var task = SequenceTask(kind: .addition, length: 4, outputDirectory: Self.tempDir("unused"))
         task.columnTargets = true; task.echo = true
         #expect(throws: GridTaskError.self) { _ = try task.run() }
     }
@@ -436,30 +436,24 @@ struct GridTaskTests {
             for k in ["model", "accuracy", "samples_seen", "seconds"] { #expect(j[k] != nil, "\(kind): \(k)") }
             gridParameters.append(s[0].parameters)
         }
-        // with operand echoes: three 10-way heads per output step for both models, matched as before
-        let dir = Self.tempDir("echo")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        var echo = SequenceTask(kind: .addition, length: 3, outputDirectory: dir)
-        echo.depth = 3; echo.width = 6; echo.tied = tied; echo.echo = true
-        echo.options = Self.tiny()
-        let e = try echo.run()
-        #expect(e[0].parameters == gridParameters[0] + 20 * 7, "two more heads of 10 × (width 6 + bias)")
-        let echoRatio = Double(e[1].parameters) / Double(e[0].parameters)
-        #expect(echoRatio > 0.8 && echoRatio < 1.25)
-        #expect(e.allSatisfy { $0.positionAccuracy?.count == 4 }, "positions are the sum's digits only")
-        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("grid/config.json"))) as? [String: Any]
-        #expect(config?["echo"] as? Bool == true)
-        // with column targets: two heads, the net's outputs from b's first digit on, the answer scored
-        let colDir = Self.tempDir("columns")
-        defer { try? FileManager.default.removeItem(at: colDir) }
-        var columns = SequenceTask(kind: .addition, length: 3, outputDirectory: colDir)
-        columns.depth = 3; columns.width = 6; columns.tied = tied; columns.columnTargets = true
-        columns.options = Self.tiny()
-        let c = try columns.run()
-        #expect(c[0].parameters == gridParameters[0] + 10 * 7, "one more head of 10 × (width 6 + bias)")
-        #expect(c.allSatisfy { $0.positionAccuracy?.count == 4 }, "positions are the answer's digits only")
-        let colConfig = try JSONSerialization.jsonObject(with: Data(contentsOf: colDir.appendingPathComponent("grid/config.json"))) as? [String: Any]
-        #expect(colConfig?["column_targets"] as? Bool == true && colConfig?["echo"] == nil)
+        // with a training aid: its extra 10-way heads for both models, matched as before; only the
+        // answer's digits scored; the aid's key in config.json (and no other aid's)
+        let aids: [(key: String, heads: Int, set: (inout SequenceTask) -> Void)] = [
+            ("echo", 2, { $0.echo = true }), ("column_targets", 1, { $0.columnTargets = true })]
+        for aid in aids {
+            let dir = Self.tempDir(aid.key)
+            defer { try? FileManager.default.removeItem(at: dir) }
+            var task = SequenceTask(kind: .addition, length: 3, outputDirectory: dir)
+            task.depth = 3; task.width = 6; task.tied = tied; aid.set(&task)
+            task.options = Self.tiny()
+            let e = try task.run()
+            #expect(e[0].parameters == gridParameters[0] + aid.heads * 10 * 7, "\(aid.key): \(aid.heads) more heads of 10 × (width 6 + bias)")
+            let ratio = Double(e[1].parameters) / Double(e[0].parameters)
+            #expect(ratio > 0.8 && ratio < 1.25, "\(aid.key)")
+            #expect(e.allSatisfy { $0.positionAccuracy?.count == 4 }, "\(aid.key): positions are the answer's digits only")
+            let config = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("grid/config.json"))) as? [String: Any]
+            #expect(config?[aid.key] as? Bool == true && config?.keys.filter { ["echo", "column_targets"].contains($0) }.count == 1)
+        }
         // untied, each of the 3 levels has its own two LSTM transforms: 3× the tied weights (not the projections)
         var rng = SeededGenerator(seed: 1)
         let tiedCount = TaskNet.sequence(.grid, inputs: 13, classes: 10, steps: 12, outputSteps: 4, width: 6, depth: 3, rng: &rng).parameterCount
