@@ -39,7 +39,7 @@ struct BenchAdditionStepCommand: ParsableCommand {
         if GridTaskModel(rawValue: model).map({ $0 != .grid && $0 != .stacked }) ?? true {
             throw ValidationError("--model must be grid or stacked, not '\(model)'.")
         }
-        if echo && columnTargets { throw ValidationError("--echo and --column-targets do not go together: choose one.") }
+        try checkAdditionAids(echo: echo, columnTargets: columnTargets)
     }
 
     func run() throws {

@@ -398,6 +398,11 @@ struct ParityCommand: ParsableCommand {
     }
 }
 
+/// The addition task's training aids are one or the other (`addition` and `bench addition-step`).
+func checkAdditionAids(echo: Bool, columnTargets: Bool) throws {
+    if echo && columnTargets { throw ValidationError("--echo and --column-targets do not go together: choose one.") }
+}
+
 /// A one-line error instead of a failed allocation: a grid of `width` × `depth` over `steps`
 /// positions at `batch` examples holds about 80·width²·depth Floats of weights, gradients and
 /// Adam state (untied 2-LSTM, the largest case) and 12·width·steps·depth·batch of activations.
@@ -464,7 +469,7 @@ struct AdditionCommand: ParsableCommand {
         try checkGridMemory(width: models.width, depth: models.depth, steps: 3 * digits + 3, batch: train.batch)
         _ = try parseCurriculum(curriculum, last: digits, option: "--digits")
         try train.checkCurriculumOptions(curriculum: curriculum != nil)
-        if echo && columnTargets { throw ValidationError("--echo and --column-targets do not go together: choose one.") }
+        try checkAdditionAids(echo: echo, columnTargets: columnTargets)
     }
 
     func run() throws {
