@@ -30,20 +30,25 @@ extension Tape {
         }
         var y = [Int32]()   // the labels of the rows with a target
         y.reserveCapacity(rows)
-        for (r, label) in labels.enumerated() where label != ignoreIndex {
+        var kept: [Int]? = nil   // those rows, once a row without a target is met (the usual case has none)
+        for (r, label) in labels.enumerated() {
+            if label == ignoreIndex {
+                if kept == nil { kept = Array(0..<r) }
+                continue
+            }
             guard label >= 0 && label < classes else {
                 throw TensorError.labelOutOfRange(op: op, row: r, label: label, classes: classes)
             }
             y.append(Int32(label))
+            kept?.append(r)
         }
-        // every row has a target (the usual case): the logits as they are; else those rows gathered
-        let n = y.count, all = n == rows
-        let kept = all ? [] : labels.indices.filter { labels[$0] != ignoreIndex }
+        // every row has a target: the logits as they are; else those rows gathered
+        let n = y.count
         let rowsIn: Tensor
-        if all { rowsIn = x } else {
+        if let kept {
             rowsIn = Tensor(uninitializedShape: [max(n, 1), classes])
             for (i, r) in kept.enumerated() { (rowsIn.storage.base + i * classes).update(from: x.storage.base + r * classes, count: classes) }
-        }
+        } else { rowsIn = x }
         let probs = Tensor(uninitializedShape: [max(n, 1), classes])   // (kept rows, C), saved for the backward
         let total = n == 0 ? 0 : hk_softmax_xent(Kernels.variant.rawValue, n, classes, rowsIn.storage.base, y, probs.storage.base)
         let loss = Tensor(Float(total / Double(max(n, 1))))
@@ -51,7 +56,7 @@ extension Tape {
             guard n > 0, let dx = ctx.gradientBuffer(ofInput: 0) else { return }
             let p = probs.storage.base, scale = ctx.outputGradientPointer[0] / Float(n)
             for i in 0..<n {
-                let o = (all ? i : kept[i]) * classes, q = i * classes
+                let o = (kept?[i] ?? i) * classes, q = i * classes
                 for j in 0..<classes { dx[o + j] += scale * p[q + j] }
                 dx[o + Int(y[i])] -= scale
             }
