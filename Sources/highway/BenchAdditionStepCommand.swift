@@ -11,8 +11,8 @@ struct BenchAdditionStepCommand: ParsableCommand {
             the 3·digits + 3 steps, softmax cross-entropy on the sum's digits, backward, gradient-norm \
             clip at 1, Adam at lr 0.003. Prints one JSON line:
               {"bench":"addition-step","model":"grid","digits":15,"width":64,"depth":4,"tied":true,
-               "parameters":..,"batch_size":32,"threads":1,"kernels":"avx512","echo":false,
-               "column_targets":false,"median_ms":..,"min_ms":..,
+               "parameters":..,"batch_size":32,"threads":1,"kernels":"avx512","aid":"none",
+               "median_ms":..,"min_ms":..,
                "samples_per_s":..,"loss":..,"iterations":..}
             ("width" is the width the model ran at: the stacked LSTM's is matched to the 2-LSTM's \
             parameter count, as in the task.) Scripts/compare_addition_step.py runs the same step in \
@@ -27,8 +27,7 @@ struct BenchAdditionStepCommand: ParsableCommand {
     @Flag(help: "Untie the 2-LSTM's weights along depth.") var untied = false
     @Option(name: .customLong("batch-size"), help: "Problems per training step.") var batchSize = 32
     @Option(help: "Timed training steps.") var iterations = 50
-    @Flag(help: "With the task's operand echoes (two more heads).") var echo = false
-    @Flag(help: "With the task's column targets (one more head, outputs from b's first digit on).") var columnTargets = false
+    @OptionGroup var aids: AdditionAidArguments
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
@@ -39,7 +38,6 @@ struct BenchAdditionStepCommand: ParsableCommand {
         if GridTaskModel(rawValue: model).map({ $0 != .grid && $0 != .stacked }) ?? true {
             throw ValidationError("--model must be grid or stacked, not '\(model)'.")
         }
-        try checkAdditionAids(echo: echo, columnTargets: columnTargets)
     }
 
     func run() throws {
@@ -47,13 +45,13 @@ struct BenchAdditionStepCommand: ParsableCommand {
         let kind = GridTaskModel(rawValue: model)!
         var bench = AdditionStepBenchmark(model: kind, digits: digits, width: width, depth: depth, tied: !untied,
                                           batchSize: batchSize, iterations: iterations)
-        bench.echo = echo; bench.columnTargets = columnTargets
+        bench.aid = aids.aid
         let r = try bench.run()
         print(jsonLine([
             ("bench", .string("addition-step")), ("model", .string(model)), ("digits", .int(digits)), ("width", .int(r.width)),
             ("depth", .int(depth)), ("tied", .bool(!untied)), ("parameters", .int(r.parameters)), ("batch_size", .int(batchSize)),
             ("threads", .int(ThreadPool.threads)), ("kernels", .string(Kernels.variant.description)),
-            ("echo", .bool(echo)), ("column_targets", .bool(columnTargets)),
+            ("aid", .string(aids.aid?.rawValue ?? "none")),
         ] + timingFields(r.times, extra: [("loss", .number(Double(r.loss)))])))
     }
 }

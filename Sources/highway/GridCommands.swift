@@ -398,9 +398,18 @@ struct ParityCommand: ParsableCommand {
     }
 }
 
-/// The addition task's training aids are one or the other (`addition` and `bench addition-step`).
-func checkAdditionAids(echo: Bool, columnTargets: Bool) throws {
-    if echo && columnTargets { throw ValidationError("--echo and --column-targets do not go together: choose one.") }
+/// The addition task's training aid, one flag each (`addition` and `bench addition-step`).
+struct AdditionAidArguments: ParsableArguments {
+    @Flag(help: "Operand echoes: at each output step the models also predict both operands' digits at that position (a training aid for both models; accuracies count the sum only).")
+    var echo = false
+    @Flag(help: "Column targets: when b's i-th digit is read (and at '='), the models also predict the sum's i-th digit and a's i-th digit (a training aid for both models; accuracies count the answer only; not with --echo).")
+    var columnTargets = false
+
+    func validate() throws {
+        if echo && columnTargets { throw ValidationError("--echo and --column-targets do not go together: choose one.") }
+    }
+
+    var aid: AdditionAid? { echo ? .echo : columnTargets ? .columnTargets : nil }
 }
 
 /// A one-line error instead of a failed allocation: a grid of `width` × `depth` over `steps`
@@ -456,10 +465,7 @@ struct AdditionCommand: ParsableCommand {
     @Option(help: "Digits per number.") var digits = 15
     @Option(help: ArgumentHelp("Curriculum of live digits, START[:STEP] (STEP defaults to 4): problems start with START random low digits per number (the higher ones 0) and gain STEP each time an evaluation reaches --stop-at (default --target); the summary reports the largest number of digits solved.", valueName: "start[:step]"))
     var curriculum: String?
-    @Flag(help: "Operand echoes: at each output step the models also predict both operands' digits at that position (a training aid for both models; accuracies count the sum only).")
-    var echo = false
-    @Flag(help: "Column targets: when b's i-th digit is read (and at '='), the models also predict the sum's i-th digit and a's i-th digit (a training aid for both models; accuracies count the answer only; not with --echo).")
-    var columnTargets = false
+    @OptionGroup var aids: AdditionAidArguments
     @OptionGroup var models: SequenceModelArguments
     @OptionGroup var train: GridTrainArguments
     @OptionGroup var runtime: RuntimeOptions
@@ -469,7 +475,6 @@ struct AdditionCommand: ParsableCommand {
         try checkGridMemory(width: models.width, depth: models.depth, steps: 3 * digits + 3, batch: train.batch)
         _ = try parseCurriculum(curriculum, last: digits, option: "--digits")
         try train.checkCurriculumOptions(curriculum: curriculum != nil)
-        try checkAdditionAids(echo: echo, columnTargets: columnTargets)
     }
 
     func run() throws {
@@ -480,8 +485,7 @@ struct AdditionCommand: ParsableCommand {
         var task = SequenceTask(kind: .addition, length: digits, outputDirectory: URL(fileURLWithPath: dir))
         try models.configure(&task, train)
         task.curriculum = try parseCurriculum(curriculum, last: digits, option: "--digits")
-        task.echo = echo
-        task.columnTargets = columnTargets
+        task.aid = aids.aid
         let bar = ModelProgress(sideBySide: train.parallel)
         let s = try runGridTask("addition", directory: dir, parallel: train.parallel) { try task.run(progress: bar.update) }
         bar.finish()

@@ -269,8 +269,8 @@ struct GridTaskTests {
 
     @Test("operand echoes: each output step's targets are the sum's digit, then a's and b's digits there (0 at the carry)")
     func additionEchoStream() {
-        let (stream, x, labels, sums) = Self.drawWithAid { $0.echo = true }
-        #expect(stream.targetsPerOutput == 3 && labels.count == 10 * 5 * 3)
+        let (stream, x, labels, sums) = Self.drawWithAid { $0.aid = .echo }
+        #expect(stream.layout.heads == 3 && labels.count == 10 * 5 * 3)
         for b in 0..<10 {
             for i in 0...4 {
                 let r = (b * 5 + i) * 3
@@ -282,8 +282,8 @@ struct GridTaskTests {
 
     @Test("column targets: the sum's digit and a's digit at each step from b's first digit to '=', then the answer with no second target")
     func additionColumnStream() {
-        let (stream, x, labels, sums) = Self.drawWithAid { $0.columnTargets = true }
-        #expect(stream.targetsPerOutput == 2 && stream.leadingOutputs == 5 && stream.outputs == 5 && labels.count == 10 * 10 * 2)
+        let (stream, x, labels, sums) = Self.drawWithAid { $0.aid = .columnTargets }
+        #expect(stream.layout.heads == 2 && stream.layout.leading == 5 && stream.layout.outputs == 5 && labels.count == 10 * 10 * 2)
         for b in 0..<10 {
             for i in 0...4 {
                 let column = (b * 10 + i) * 2, answer = (b * 10 + 5 + i) * 2
@@ -291,9 +291,6 @@ struct GridTaskTests {
                 #expect(labels[column] == sums[b * 5 + i] && labels[column + 1] == (i < 4 ? Self.symbol(x, b, i) : 0))
             }
         }
-        var task = SequenceTask(kind: .addition, length: 4, outputDirectory: Self.tempDir("unused"))
-        task.columnTargets = true; task.echo = true
-        #expect(throws: GridTaskError.self) { _ = try task.run() }
     }
 
     @Test("scoring skips the leading outputs (column targets) and counts each output's first target only")
@@ -302,9 +299,9 @@ struct GridTaskTests {
         let z = try Tensor(shape: [6, 3], values: (0..<6).flatMap { _ in [Float(0), 1, 0] })
         let net = TaskNet(summary: "fixed", parameters: []) { x in x.tape.constant(z) }
         let x = Tensor.zeros([1, 1, 1]), tape = Tape()
-        let leadWrong = try GridTrainer.score(net, [(x, [2, 2, 1, -1, 1, -1])], outputs: 2, leading: 1, targetsPerOutput: 2, tape: tape)
+        let leadWrong = try GridTrainer.score(net, [(x, [2, 2, 1, -1, 1, -1])], OutputLayout(outputs: 2, leading: 1, heads: 2), tape: tape)
         #expect(leadWrong.exact == 1 && leadWrong.positions == [1, 1])
-        let answerWrong = try GridTrainer.score(net, [(x, [1, 1, 1, -1, 0, -1])], outputs: 2, leading: 1, targetsPerOutput: 2, tape: tape)
+        let answerWrong = try GridTrainer.score(net, [(x, [1, 1, 1, -1, 0, -1])], OutputLayout(outputs: 2, leading: 1, heads: 2), tape: tape)
         #expect(answerWrong.exact == 0 && answerWrong.positions == [1, 0])
     }
 
@@ -312,9 +309,9 @@ struct GridTaskTests {
     func additionStepBenchAids() throws {
         var bench = AdditionStepBenchmark(digits: 3, width: 6, depth: 2, tied: false, batchSize: 4, iterations: 2, warmup: 1)
         let plain = try bench.run()
-        bench.echo = true
+        bench.aid = .echo
         let echo = try bench.run()
-        bench.echo = false; bench.columnTargets = true
+        bench.aid = .columnTargets
         let columns = try bench.run()
         #expect(echo.parameters == plain.parameters + 20 * 7 && columns.parameters == plain.parameters + 10 * 7)
         #expect([plain, echo, columns].allSatisfy { $0.loss.isFinite && $0.loss > 0 })
@@ -326,9 +323,9 @@ struct GridTaskTests {
         let z = try Tensor(shape: [6, 3], values: (0..<6).flatMap { _ in [Float(0), 1, 0] })
         let net = TaskNet(summary: "fixed", parameters: []) { x in x.tape.constant(z) }
         let x = Tensor.zeros([1, 1, 1]), tape = Tape()
-        let echoesWrong = try GridTrainer.score(net, [(x, [1, 2, 2, 1, 0, 0])], outputs: 2, targetsPerOutput: 3, tape: tape)
+        let echoesWrong = try GridTrainer.score(net, [(x, [1, 2, 2, 1, 0, 0])], OutputLayout(outputs: 2, heads: 3), tape: tape)
         #expect(echoesWrong.exact == 1 && echoesWrong.positions == [1, 1])
-        let sumWrong = try GridTrainer.score(net, [(x, [1, 1, 1, 2, 1, 1])], outputs: 2, targetsPerOutput: 3, tape: tape)
+        let sumWrong = try GridTrainer.score(net, [(x, [1, 1, 1, 2, 1, 1])], OutputLayout(outputs: 2, heads: 3), tape: tape)
         #expect(sumWrong.exact == 0 && sumWrong.positions == [1, 0])
     }
 
@@ -438,21 +435,21 @@ struct GridTaskTests {
         }
         // with a training aid: its extra 10-way heads for both models, matched as before; only the
         // answer's digits scored; the aid's key in config.json (and no other aid's)
-        let aids: [(key: String, heads: Int, set: (inout SequenceTask) -> Void)] = [
-            ("echo", 2, { $0.echo = true }), ("column_targets", 1, { $0.columnTargets = true })]
-        for aid in aids {
-            let dir = Self.tempDir(aid.key)
+        let extraHeads: [AdditionAid: Int] = [.echo: 2, .columnTargets: 1]
+        for aid in AdditionAid.allCases {
+            let dir = Self.tempDir(aid.rawValue), extra = extraHeads[aid]!
             defer { try? FileManager.default.removeItem(at: dir) }
             var task = SequenceTask(kind: .addition, length: 3, outputDirectory: dir)
-            task.depth = 3; task.width = 6; task.tied = tied; aid.set(&task)
+            task.depth = 3; task.width = 6; task.tied = tied; task.aid = aid
             task.options = Self.tiny()
             let e = try task.run()
-            #expect(e[0].parameters == gridParameters[0] + aid.heads * 10 * 7, "\(aid.key): \(aid.heads) more heads of 10 × (width 6 + bias)")
+            #expect(e[0].parameters == gridParameters[0] + extra * 10 * 7, "\(aid): \(extra) more heads of 10 × (width 6 + bias)")
             let ratio = Double(e[1].parameters) / Double(e[0].parameters)
-            #expect(ratio > 0.8 && ratio < 1.25, "\(aid.key)")
-            #expect(e.allSatisfy { $0.positionAccuracy?.count == 4 }, "\(aid.key): positions are the answer's digits only")
+            #expect(ratio > 0.8 && ratio < 1.25, "\(aid)")
+            #expect(e.allSatisfy { $0.positionAccuracy?.count == 4 }, "\(aid): positions are the answer's digits only")
             let config = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("grid/config.json"))) as? [String: Any]
-            #expect(config?[aid.key] as? Bool == true && config?.keys.filter { ["echo", "column_targets"].contains($0) }.count == 1)
+            // the keys earlier runs were written with, so they still resume
+            #expect(config?[aid.rawValue] as? Bool == true && config?.keys.filter { ["echo", "column_targets"].contains($0) }.count == 1)
         }
         // untied, each of the 3 levels has its own two LSTM transforms: 3× the tied weights (not the projections)
         var rng = SeededGenerator(seed: 1)

@@ -23,10 +23,9 @@ public struct AdditionStepBenchmark: Sendable {
     public var batchSize: Int
     public var iterations: Int
     public var warmup: Int
-    /// The task's training aids (``SequenceTask/echo``, ``SequenceTask/columnTargets``): more heads
-    /// and, with column targets, more output steps.
-    public var echo = false
-    public var columnTargets = false
+    /// The task's training aid (``AdditionAid``; nil: none): more heads and, with column targets,
+    /// more output steps.
+    public var aid: AdditionAid? = nil
 
     public init(model: GridTaskModel = .grid, digits: Int = 15, width: Int = 64, depth: Int = 4, tied: Bool = true,
                 batchSize: Int = 32, iterations: Int = 50, warmup: Int = 5) {
@@ -52,10 +51,10 @@ public struct AdditionStepBenchmark: Sendable {
     public func run() throws -> Result {
         precondition(model == .grid || model == .stacked, "addition-step: the model is grid or stacked")
         var task = SequenceTask(kind: .addition, length: digits, outputDirectory: URL(fileURLWithPath: "/dev/null"))
-        task.echo = echo; task.columnTargets = columnTargets
-        let (V, C, T, K) = task.shape
-        let (net, w) = SequenceTask.matchedNet(model, inputs: V, classes: C, heads: task.targetsPerOutput, steps: T,
-                                               outputSteps: task.leadingOutputs + K, width: width, depth: depth, tied: tied, seed: 1)
+        task.aid = aid
+        let (V, C, T, _) = task.shape, layout = task.layout
+        let (net, w) = SequenceTask.matchedNet(model, inputs: V, classes: C, heads: layout.heads, steps: T,
+                                               outputSteps: layout.steps, width: width, depth: depth, tied: tied, seed: 1)
         var rng = SeededGenerator(seed: 2)
         let (x, labels) = task.stream().draw(batchSize, &rng)
         let tape = Tape(), adam = try Adam(learningRate: 0.003)

@@ -225,16 +225,25 @@ public struct GridTrainOptions: Codable, Sendable {
     public init() {}
 }
 
-/// A task's example stream: `draw(batch, rng)` gives x (batch, steps, inputs) and, per example,
-/// `outputs` labels in order.
-struct TaskStream {
+/// Where an example's targets sit among a batch's labels and the net's logit rows: per example
+/// `leading` outputs that only train (addition's column targets), then the `outputs` scored ones;
+/// each output holds its `heads` targets together, the first of them the scored one (the others,
+/// addition's aids, only train).
+struct OutputLayout: Sendable {
     var outputs: Int
-    /// Targets per output, each a softmax of the net's classes: the first is scored, the others
-    /// (addition's operand echoes) only train. Labels and logit rows hold an output's targets together.
-    var targetsPerOutput = 1
-    /// Outputs before the `outputs` scored ones whose targets only train (addition's column
-    /// targets); the net gives `leadingOutputs + outputs` of them per example.
-    var leadingOutputs = 0
+    var leading = 0
+    var heads = 1
+    /// Output steps the net gives per example.
+    var steps: Int { leading + outputs }
+    var labelsPerExample: Int { steps * heads }
+    /// The label (and logit row) of example `b`'s output `k`'s first target; `k` counts the leading outputs.
+    func row(_ b: Int, _ k: Int) -> Int { (b * steps + k) * heads }
+}
+
+/// A task's example stream: `draw(batch, rng)` gives x (batch, steps, inputs) and labels laid out
+/// as `layout` says.
+struct TaskStream {
+    var layout: OutputLayout
     /// The label of a target that is not there (an output with fewer targets than the others):
     /// it adds nothing to the loss.
     static let noTarget = -1
@@ -368,7 +377,7 @@ enum GridTrainer {
         }
         var evalSet = drawEvalSet()
         // the predictions an example is scored on: each output, or (charlm) each as an example of its own
-        let outputs = stream.perOutput ? 1 : stream.outputs
+        let scored = stream.perOutput ? OutputLayout(outputs: 1) : stream.layout, outputs = scored.outputs
         let tape = Tape()
         let start = monotonicSeconds(), elapsedBefore = saved?.elapsed ?? 0
         func elapsed() -> Double { elapsedBefore + monotonicSeconds() - start }
@@ -430,7 +439,7 @@ enum GridTrainer {
                             + String(format: " (gradient norm %.3g, %.0f× the usual): back to step %d's weights, lr %g; ",
                                      norm, norm / usual!, back, optimizer.learningRate)
                     }
-                    let (acc, positions) = try score(net, evalSet, outputs: outputs, leading: stream.leadingOutputs, targetsPerOutput: stream.targetsPerOutput, tape: tape)
+                    let (acc, positions) = try score(net, evalSet, scored, tape: tape)
                     let perOutput = outputs > 1 ? positions.reduce(0, +) / Double(outputs) : nil
                     let level = stream.curriculum?.level
                     curve.append(GridCurvePoint(step: step, samples: step * o.batchSize, seconds: elapsed(),
@@ -484,7 +493,7 @@ enum GridTrainer {
         let finalSet = stride(from: 0, to: o.finalExamples, by: o.batchSize).map { i in
             evalDraw(min(o.batchSize, o.finalExamples - i), &finalRNG)
         }
-        let (finalAccuracy, positions) = try score(net, finalSet, outputs: outputs, leading: stream.leadingOutputs, targetsPerOutput: stream.targetsPerOutput, tape: tape)
+        let (finalAccuracy, positions) = try score(net, finalSet, scored, tape: tape)
         if let c = stream.curriculum, c.isLast, finalAccuracy >= o.target { largestSolvedLevel = c.level }
         var more = try extra?(net, tape) ?? (numbers: [:], text: nil)
         if divergence.rollbacks > 0 { more.numbers["divergence_rollbacks"] = Double(divergence.rollbacks) }
@@ -499,21 +508,21 @@ enum GridTrainer {
         return (summary, curve)
     }
 
-    /// Exact-match accuracy (an example counts when all of its `outputs` predictions are right) and
-    /// the accuracy at each of the `outputs` positions: each output's first target, after the
-    /// `leading` unscored outputs.
-    static func score(_ net: TaskNet, _ set: [(x: Tensor, labels: [Int])], outputs: Int, leading: Int = 0, targetsPerOutput g: Int = 1,
+    /// Exact-match accuracy (an example counts when all of its scored predictions are right) and
+    /// the accuracy at each of `layout`'s scored outputs.
+    static func score(_ net: TaskNet, _ set: [(x: Tensor, labels: [Int])], _ layout: OutputLayout,
                       tape: Tape) throws -> (exact: Double, positions: [Double]) {
-        var correct = 0, total = 0, right = [Int](repeating: 0, count: outputs)
+        let K = layout.outputs
+        var correct = 0, total = 0, right = [Int](repeating: 0, count: K)
         for (x, labels) in set {
             tape.reset()
-            let z = try net.logits(tape.constant(x)).value    // (B·K·g, C)
-            let C = z.shape[1], B = labels.count / ((leading + outputs) * g)
+            let z = try net.logits(tape.constant(x)).value    // (labels, C)
+            let C = z.shape[1], B = labels.count / layout.labelsPerExample
             z.withUnsafeBufferPointer { p in
                 for b in 0..<B {
                     var all = true
-                    for k in 0..<outputs {
-                        let r = (b * (leading + outputs) + leading + k) * g
+                    for k in 0..<K {
+                        let r = layout.row(b, layout.leading + k)
                         var best = 0
                         for c in 1..<C where p[r * C + c] > p[r * C + best] { best = c }
                         if best == labels[r] { right[k] += 1 } else { all = false }
@@ -709,8 +718,6 @@ public enum GridTaskError: Error, CustomStringConvertible {
     case interrupted(checkpoint: String)
     /// `resume` was given a run directory of another task or other settings.
     case resumeMismatch(path: String, detail: String)
-    /// Options that do not go together.
-    case conflictingOptions(String)
     public var description: String {
         switch self {
         case .nonFinite(let t, let s): "\(t): the loss is not finite at step \(s) (try a smaller --lr)"
@@ -720,7 +727,6 @@ public enum GridTaskError: Error, CustomStringConvertible {
         case .notARun(let p, let r): "\(p): \(r)"
         case .interrupted(let c): "interrupted: checkpoint saved at \(c); continue with the same command and --resume RUN_DIR"
         case .resumeMismatch(let p, let d): "cannot resume \(p): \(d)"
-        case .conflictingOptions(let d): d
         }
     }
 }
@@ -766,7 +772,7 @@ public struct ParityTask {
             }
             return (x, labels)
         } }
-        var stream = TaskStream(outputs: 1, draw: strings(training: true), evalDraw: strings(training: false))
+        var stream = TaskStream(layout: OutputLayout(outputs: 1), draw: strings(training: true), evalDraw: strings(training: false))
         stream.curriculum = curriculum
         return stream
     }
@@ -850,6 +856,26 @@ public struct ParityTask {
 
 // ---- addition and memorisation ------------------------------------------------------------------
 
+/// Addition's training aids: more targets for both models, softmaxes from the same output layer
+/// weighed like the sum's. Accuracies count the answer's digits only. Raw values are the keys in
+/// a run's config.json.
+public enum AdditionAid: String, CaseIterable, Sendable {
+    /// Operand echoes: at each output step the model also predicts both operands' digits at that
+    /// position. A new digit's operands then get a gradient of their own for reaching the output,
+    /// where the sum digit alone gives none until both have (it is independent of either).
+    case echo
+    /// Column targets: when b's i-th digit is read (and at '=', the column of the final carry) the
+    /// model also predicts the sum's i-th digit and a's i-th digit. a's digit gets a gradient for
+    /// reaching its partner in b, the sum digit one for being formed where both are at hand; the
+    /// answer then only carries each sum digit to its output step, holding at most n + 1 digits at
+    /// a time where echoes hold 2n.
+    case columnTargets = "column_targets"
+
+    /// Targets per output step: the sum's digit and the aid's (echo: a's and b's; column targets:
+    /// a's, and none at the answer's steps).
+    public var heads: Int { self == .echo ? 3 : 2 }
+}
+
 /// The sequence tasks of §4.2: 15-digit addition and the memorisation of random symbol sequences,
 /// each a 2-LSTM (tied along depth unless `tied` is false) against a stacked LSTM of about the same
 /// number of parameters.
@@ -870,20 +896,8 @@ public struct SequenceTask {
     /// problems start with `start` random low digits per number, the higher ones 0, and gain
     /// `step` digits each time an evaluation reaches the target.
     public var curriculum: (start: Int, step: Int)? = nil
-    /// Addition only: operand echoes — at each output step the model also predicts the two
-    /// operands' digits at that position (two more softmaxes from the same output layer, weighed
-    /// like the sum's). A training aid, the same for both models: a new digit's operands then get
-    /// a gradient of their own for reaching the output, where the sum digit alone gives none until
-    /// both have (it is independent of either). Accuracies count the sum's digits only.
-    public var echo = false
-    /// Addition only: column targets — when b's i-th digit is read (and at '=', the column of the
-    /// final carry) the model also predicts the sum's i-th digit and a's i-th digit there (two
-    /// softmaxes from the same output layer, weighed like the sum's at the output steps). A training
-    /// aid, the same for both models and not with `echo`: a's digit gets a gradient for reaching
-    /// its partner in b, the sum digit one for being formed where both are at hand, and the answer
-    /// then only has to carry each sum digit to its output step, which holds at most n + 1 digits at
-    /// a time where echoes hold 2n. Accuracies count the answer's digits only.
-    public var columnTargets = false
+    /// Addition only: a training aid (nil: none), the same for both models.
+    public var aid: AdditionAid? = nil
     public var options = GridTrainOptions()
     public var outputDirectory: URL
     public init(kind: Kind, length: Int, outputDirectory: URL) {
@@ -904,18 +918,19 @@ public struct SequenceTask {
         }
     }
 
-    /// Targets per output step: the sum's digit, then with `echo` a's and b's digits there; with
-    /// `columnTargets` the sum's digit and a's digit (none at the answer's steps).
-    var targetsPerOutput: Int { kind != .addition ? 1 : echo ? 3 : columnTargets ? 2 : 1 }
-    /// Output steps before the answer's: with `columnTargets` the n + 1 steps from b's first digit to '='.
-    var leadingOutputs: Int { kind == .addition && columnTargets ? length + 1 : 0 }
+    /// Where an example's targets sit: the answer's outputs, after the aid's leading ones and with its heads.
+    var layout: OutputLayout {
+        let K = shape.outputs
+        guard kind == .addition, let aid else { return OutputLayout(outputs: K) }
+        return OutputLayout(outputs: K, leading: aid == .columnTargets ? length + 1 : 0, heads: aid.heads)
+    }
 
     func stream(curriculum: Curriculum? = nil) -> TaskStream {
-        let (V, _, T, K) = shape, n = length, kind = self.kind, symbols = self.symbols, g = targetsPerOutput
-        let lead = leadingOutputs, echo = self.echo, O = lead + K   // outputs per example
+        let (V, _, T, K) = shape, n = length, kind = self.kind, symbols = self.symbols, layout = self.layout
+        let lead = layout.leading, echo = aid == .echo
         // training draws may mix levels (Curriculum.mix); evaluations are at the current level
         func problems(training: Bool) -> (Int, inout SeededGenerator) -> (x: Tensor, labels: [Int]) { { batch, rng in
-            var x = Tensor.zeros([batch, T, V]), labels = [Int](repeating: 0, count: batch * O * g)
+            var x = Tensor.zeros([batch, T, V]), labels = [Int](repeating: 0, count: batch * layout.labelsPerExample)
             x.withUnsafeMutableBufferPointer { p in
                 for b in 0..<batch {
                     func put(_ t: Int, _ s: Int) { p[(b * T + t) * V + s] = 1 }
@@ -929,11 +944,11 @@ public struct SequenceTask {
                         var carry = 0
                         for i in 0...n {
                             put(2 * n + 2 + i, 12)
-                            let s = (i < n ? a[i] + c[i] : 0) + carry, r = (b * O + lead + i) * g
+                            let s = (i < n ? a[i] + c[i] : 0) + carry, r = layout.row(b, lead + i)
                             labels[r] = s % 10
                             if echo, i < n { labels[r + 1] = a[i]; labels[r + 2] = c[i] }
                             if lead > 0 {   // column targets, at the step reading b's digit i (i = n: '=')
-                                let q = (b * O + i) * g
+                                let q = layout.row(b, i)
                                 labels[q] = s % 10; labels[q + 1] = i < n ? a[i] : 0
                                 labels[r + 1] = TaskStream.noTarget
                             }
@@ -944,7 +959,7 @@ public struct SequenceTask {
                             let s = Int(rng.next(below: UInt64(symbols)))
                             put(i, s)
                             put(n + 1 + i, symbols + 1)
-                            labels[b * K + i] = s
+                            labels[layout.row(b, i)] = s
                         }
                         put(n, symbols)
                     }
@@ -952,9 +967,7 @@ public struct SequenceTask {
             }
             return (x, labels)
         } }
-        var stream = TaskStream(outputs: K, draw: problems(training: true), evalDraw: problems(training: false))
-        stream.targetsPerOutput = g
-        stream.leadingOutputs = lead
+        var stream = TaskStream(layout: layout, draw: problems(training: true), evalDraw: problems(training: false))
         stream.curriculum = curriculum
         return stream
     }
@@ -987,19 +1000,17 @@ public struct SequenceTask {
 
     public func run(progress: @escaping (String, Int, Int, String) -> Void = { _, _, _, _ in }) throws -> [GridTaskSummary] {
         let (V, C, T, K) = shape
-        if echo && columnTargets { throw GridTaskError.conflictingOptions("operand echoes and column targets do not go together: choose one") }
         return try GridTrainer.compare(task: taskName, title: "\(taskName): \(tied ? "tied" : "untied") 2-LSTM vs stacked LSTM (same budget)",
                                        directory: outputDirectory, parallel: options.parallel, runs: models.map { kind in
             (kind, {
-                let (net, w) = Self.matchedNet(kind, inputs: V, classes: C, heads: targetsPerOutput, steps: T, outputSteps: leadingOutputs + K, width: width,
+                let (net, w) = Self.matchedNet(kind, inputs: V, classes: C, heads: layout.heads, steps: T, outputSteps: layout.steps, width: width,
                                                depth: depth, tied: tied, seed: options.seed)
                 let dir = models.count > 1 ? outputDirectory.appendingPathComponent(kind.rawValue) : outputDirectory
                 let levels = self.kind == .addition ? curriculum.map { Curriculum.stepping(from: $0.start, by: $0.step, to: length) } : nil
                 var config: [String: Any] = ["task_kind": self.kind.rawValue, "length": length, "symbols": symbols, "depth": depth,
                                              "width": w, "grid_tied": tied]
                 // absent without, so earlier runs still resume
-                if echo { config["echo"] = true }
-                if columnTargets { config["column_targets"] = true }
+                if let aid { config[aid.rawValue] = true }
                 return try GridTrainer.run(task: taskName, kind: kind, net: net, stream: stream(curriculum: levels), options: options,
                                            config: config, directory: dir) { s, n, note in progress(kind.rawValue, s, n, note) }
             })
@@ -1127,7 +1138,7 @@ public struct CharLMTask {
             (kind, {
                 let (net, w) = SequenceTask.matchedNet(kind, inputs: V, classes: V, steps: L, outputSteps: L, width: width, depth: depth, seed: options.seed)
                 let dir = models.count > 1 ? outputDirectory.appendingPathComponent(kind.rawValue) : outputDirectory
-                let stream = TaskStream(outputs: L, draw: Self.windows(train, vocab: V, steps: L),
+                let stream = TaskStream(layout: OutputLayout(outputs: L), draw: Self.windows(train, vocab: V, steps: L),
                                         evalDraw: Self.windows(test, vocab: V, steps: L), perOutput: true)
                 return try GridTrainer.run(task: name, kind: kind, net: net, stream: stream, options: options,
                                            config: ["text": textURL.path, "characters": train.count + test.count, "vocabulary": V,
