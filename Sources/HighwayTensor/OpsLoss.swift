@@ -28,37 +28,38 @@ extension Tape {
             throw TensorError.shapeMismatch(op: op, lhs: x.shape, rhs: [labels.count],
                                             expected: "one label per row of the logits (\(rows))")
         }
-        var y = [Int32]()   // the labels of the rows with a target
-        y.reserveCapacity(rows)
-        var kept: [Int]? = nil   // those rows, once a row without a target is met (the usual case has none)
-        for (r, label) in labels.enumerated() {
-            if label == ignoreIndex {
-                if kept == nil { kept = Array(0..<r) }
-                continue
-            }
+        var y = [Int32](repeating: -1, count: rows)   // -1: a row without a target
+        var n = 0   // rows with a target
+        for (r, label) in labels.enumerated() where label != ignoreIndex {
             guard label >= 0 && label < classes else {
                 throw TensorError.labelOutOfRange(op: op, row: r, label: label, classes: classes)
             }
-            y.append(Int32(label))
-            kept?.append(r)
+            y[r] = Int32(label)
+            n += 1
         }
-        // every row has a target: the logits as they are; else those rows gathered
-        let n = y.count
-        let rowsIn: Tensor
-        if let kept {
-            rowsIn = Tensor(uninitializedShape: [max(n, 1), classes])
-            for (i, r) in kept.enumerated() { (rowsIn.storage.base + i * classes).update(from: x.storage.base + r * classes, count: classes) }
-        } else { rowsIn = x }
-        let probs = Tensor(uninitializedShape: [max(n, 1), classes])   // (kept rows, C), saved for the backward
-        let total = n == 0 ? 0 : hk_softmax_xent(Kernels.variant.rawValue, n, classes, rowsIn.storage.base, y, probs.storage.base)
+        // the kernel over each run of rows with a target, in place (the usual case: one run, all
+        // rows); the probabilities of rows without one are never read
+        let probs = Tensor(uninitializedShape: [rows, classes])   // saved for the backward
+        var total = 0.0, start = 0
+        y.withUnsafeBufferPointer { yp in
+            while start < rows {
+                var end = start
+                while end < rows && yp[end] >= 0 { end += 1 }
+                if end > start {
+                    total += hk_softmax_xent(Kernels.variant.rawValue, end - start, classes, x.storage.base + start * classes,
+                                             yp.baseAddress! + start, probs.storage.base + start * classes)
+                }
+                start = end + 1
+            }
+        }
         let loss = Tensor(Float(total / Double(max(n, 1))))
         return record(inputs: [logits], output: loss) { ctx in
             guard n > 0, let dx = ctx.gradientBuffer(ofInput: 0) else { return }
             let p = probs.storage.base, scale = ctx.outputGradientPointer[0] / Float(n)
-            for i in 0..<n {
-                let o = (kept?[i] ?? i) * classes, q = i * classes
-                for j in 0..<classes { dx[o + j] += scale * p[q + j] }
-                dx[o + Int(y[i])] -= scale
+            for r in 0..<rows where y[r] >= 0 {
+                let o = r * classes
+                for j in 0..<classes { dx[o + j] += scale * p[o + j] }
+                dx[o + Int(y[r])] -= scale
             }
         }
     }

@@ -926,8 +926,8 @@ public struct SequenceTask {
     }
 
     func stream(curriculum: Curriculum? = nil) -> TaskStream {
-        let (V, _, T, K) = shape, n = length, kind = self.kind, symbols = self.symbols, layout = self.layout
-        let lead = layout.leading, echo = aid == .echo
+        let (V, _, T, _) = shape, n = length, kind = self.kind, symbols = self.symbols, layout = self.layout
+        let lead = layout.leading, echo = aid == .echo, columns = aid == .columnTargets
         // training draws may mix levels (Curriculum.mix); evaluations are at the current level
         func problems(training: Bool) -> (Int, inout SeededGenerator) -> (x: Tensor, labels: [Int]) { { batch, rng in
             var x = Tensor.zeros([batch, T, V]), labels = [Int](repeating: 0, count: batch * layout.labelsPerExample)
@@ -947,7 +947,7 @@ public struct SequenceTask {
                             let s = (i < n ? a[i] + c[i] : 0) + carry, r = layout.row(b, lead + i)
                             labels[r] = s % 10
                             if echo, i < n { labels[r + 1] = a[i]; labels[r + 2] = c[i] }
-                            if lead > 0 {   // column targets, at the step reading b's digit i (i = n: '=')
+                            if columns {   // at the step reading b's digit i (i = n: '=')
                                 let q = layout.row(b, i)
                                 labels[q] = s % 10; labels[q + 1] = i < n ? a[i] : 0
                                 labels[r + 1] = TaskStream.noTarget
@@ -999,7 +999,7 @@ public struct SequenceTask {
     var taskName: String { kind == .addition ? "\(length)-digit addition" : "memorize \(length) symbols of \(symbols)" }
 
     public func run(progress: @escaping (String, Int, Int, String) -> Void = { _, _, _, _ in }) throws -> [GridTaskSummary] {
-        let (V, C, T, K) = shape
+        let (V, C, T, _) = shape
         return try GridTrainer.compare(task: taskName, title: "\(taskName): \(tied ? "tied" : "untied") 2-LSTM vs stacked LSTM (same budget)",
                                        directory: outputDirectory, parallel: options.parallel, runs: models.map { kind in
             (kind, {
