@@ -79,8 +79,8 @@ def build(config, P):
 
 
 def leading_outputs(config):
-    """Outputs before the answer's, trained but not scored: with column targets, b's digits and '='."""
-    return config["length"] + 1 if config.get("column_targets") else 0
+    """Outputs before the answer's, trained but not scored: with column or queue targets, b's digits and '='."""
+    return config["length"] + 1 if config.get("column_targets") or config.get("queue_targets") else 0
 
 
 def needed(config):

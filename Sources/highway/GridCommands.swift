@@ -402,14 +402,18 @@ struct ParityCommand: ParsableCommand {
 struct AdditionAidArguments: ParsableArguments {
     @Flag(help: "Operand echoes: at each output step the models also predict both operands' digits at that position (a training aid for both models; accuracies count the sum only).")
     var echo = false
-    @Flag(help: "Column targets: when b's i-th digit is read (and at '='), the models also predict the sum's i-th digit and a's i-th digit (a training aid for both models; accuracies count the answer only; not with --echo).")
+    @Flag(help: "Column targets: when b's i-th digit is read (and at '='), the models also predict the sum's i-th digit and a's i-th digit (a training aid for both models; accuracies count the answer only).")
     var columnTargets = false
+    @Flag(help: "Queue targets: column targets, and at every step from a sum digit's column to its answer step the models also predict that digit again (a training aid for both models; accuracies count the answer only).")
+    var queueTargets = false
 
     func validate() throws {
-        if echo && columnTargets { throw ValidationError("--echo and --column-targets do not go together: choose one.") }
+        if [echo, columnTargets, queueTargets].filter({ $0 }).count > 1 {
+            throw ValidationError("--echo, --column-targets and --queue-targets do not go together: choose one.")
+        }
     }
 
-    var aid: AdditionAid? { echo ? .echo : columnTargets ? .columnTargets : nil }
+    var aid: AdditionAid? { echo ? .echo : columnTargets ? .columnTargets : queueTargets ? .queueTargets : nil }
 }
 
 /// A one-line error instead of a failed allocation: a grid of `width` × `depth` over `steps`

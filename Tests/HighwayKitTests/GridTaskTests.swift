@@ -293,6 +293,24 @@ struct GridTaskTests {
         }
     }
 
+    @Test("queue targets: at each output the sum digit of every age (answer first, column last) where it exists, then a's digit while b is read")
+    func additionQueueStream() {
+        let (stream, x, labels, sums) = Self.drawWithAid { $0.aid = .queueTargets }
+        let H = 7   // ages 5 … 0 (head h: age 5 − h), a's digit
+        #expect(stream.layout.heads == H && stream.layout.leading == 5 && stream.layout.outputs == 5 && labels.count == 10 * 10 * H)
+        for b in 0..<10 {
+            for u in 0..<10 {
+                let r = (b * 10 + u) * H
+                for age in 0...5 {
+                    let i = u - age
+                    #expect(labels[r + 5 - age] == ((0...4).contains(i) ? sums[b * 5 + i] : TaskStream.noTarget), "output \(u), age \(age)")
+                }
+                #expect(labels[r + 6] == (u < 4 ? Self.symbol(x, b, u) : u == 4 ? 0 : TaskStream.noTarget))
+            }
+            for i in 0...4 { #expect(labels[(b * 10 + 5 + i) * H] == sums[b * 5 + i], "the answer is each output's first target") }
+        }
+    }
+
     @Test("scoring skips the leading outputs (column targets) and counts each output's first target only")
     func leadingScoring() throws {
         // one example, a leading output and two scored ones of two targets each; logits pick class 1 everywhere
@@ -313,8 +331,11 @@ struct GridTaskTests {
         let echo = try bench.run()
         bench.aid = .columnTargets
         let columns = try bench.run()
+        bench.aid = .queueTargets
+        let queue = try bench.run()
         #expect(echo.parameters == plain.parameters + 20 * 7 && columns.parameters == plain.parameters + 10 * 7)
-        #expect([plain, echo, columns].allSatisfy { $0.loss.isFinite && $0.loss > 0 })
+        #expect(queue.parameters == plain.parameters + 50 * 7, "3 digits: ages 0 … 4 and a's digit besides the answer")
+        #expect([plain, echo, columns, queue].allSatisfy { $0.loss.isFinite && $0.loss > 0 })
     }
 
     @Test("scoring with operand echoes counts each output's first target only")
@@ -435,7 +456,7 @@ struct GridTaskTests {
         }
         // with a training aid: its extra 10-way heads for both models, matched as before; only the
         // answer's digits scored; the aid's key in config.json (and no other aid's)
-        let extraHeads: [AdditionAid: Int] = [.echo: 2, .columnTargets: 1]
+        let extraHeads: [AdditionAid: Int] = [.echo: 2, .columnTargets: 1, .queueTargets: 5]
         for aid in AdditionAid.allCases {
             let dir = Self.tempDir(aid.rawValue), extra = extraHeads[aid]!
             defer { try? FileManager.default.removeItem(at: dir) }
@@ -449,7 +470,7 @@ struct GridTaskTests {
             #expect(e.allSatisfy { $0.positionAccuracy?.count == 4 }, "\(aid): positions are the answer's digits only")
             let config = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("grid/config.json"))) as? [String: Any]
             // the keys earlier runs were written with, so they still resume
-            #expect(config?[aid.rawValue] as? Bool == true && config?.keys.filter { ["echo", "column_targets"].contains($0) }.count == 1)
+            #expect(config?[aid.rawValue] as? Bool == true && config?.keys.filter { ["echo", "column_targets", "queue_targets"].contains($0) }.count == 1)
         }
         // untied, each of the 3 levels has its own two LSTM transforms: 3× the tied weights (not the projections)
         var rng = SeededGenerator(seed: 1)

@@ -23,8 +23,8 @@ public struct AdditionStepBenchmark: Sendable {
     public var batchSize: Int
     public var iterations: Int
     public var warmup: Int
-    /// The task's training aid (``AdditionAid``; nil: none): more heads and, with column targets,
-    /// more output steps.
+    /// The task's training aid (``AdditionAid``; nil: none): more heads and, with column or queue
+    /// targets, more output steps.
     public var aid: AdditionAid? = nil
 
     public init(model: GridTaskModel = .grid, digits: Int = 15, width: Int = 64, depth: Int = 4, tied: Bool = true,

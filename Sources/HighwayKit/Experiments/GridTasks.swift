@@ -870,10 +870,22 @@ public enum AdditionAid: String, CaseIterable, Sendable {
     /// answer then only carries each sum digit to its output step, holding at most n + 1 digits at
     /// a time where echoes hold 2n.
     case columnTargets = "column_targets"
+    /// Queue targets: column targets, and at every step from a sum digit's column to its answer
+    /// step the model also predicts that digit again (one head per age, the answer the oldest).
+    /// Each step of the delay line between column and answer then gets its own gradient, where
+    /// column targets leave the n + 1 steps of holding a digit unsupervised.
+    case queueTargets = "queue_targets"
 
-    /// Targets per output step: the sum's digit and the aid's (echo: a's and b's; column targets:
-    /// a's, and none at the answer's steps).
-    public var heads: Int { self == .echo ? 3 : 2 }
+    /// Targets per output step of `length`-digit addition: the sum's digit and the aid's (echo: a's
+    /// and b's; column targets: a's, and none at the answer's steps; queue targets: the sum digit of
+    /// each age 0 … length, then a's).
+    public func heads(length: Int) -> Int {
+        switch self {
+        case .echo: 3
+        case .columnTargets: 2
+        case .queueTargets: length + 3
+        }
+    }
 }
 
 /// The sequence tasks of §4.2: 15-digit addition and the memorisation of random symbol sequences,
@@ -922,12 +934,12 @@ public struct SequenceTask {
     var layout: OutputLayout {
         let K = shape.outputs
         guard kind == .addition, let aid else { return OutputLayout(outputs: K) }
-        return OutputLayout(outputs: K, leading: aid == .columnTargets ? length + 1 : 0, heads: aid.heads)
+        return OutputLayout(outputs: K, leading: aid == .echo ? 0 : length + 1, heads: aid.heads(length: length))
     }
 
     func stream(curriculum: Curriculum? = nil) -> TaskStream {
         let (V, _, T, _) = shape, n = length, kind = self.kind, symbols = self.symbols, layout = self.layout
-        let lead = layout.leading, echo = aid == .echo, columns = aid == .columnTargets
+        let lead = layout.leading, aid = self.aid
         // training draws may mix levels (Curriculum.mix); evaluations are at the current level
         func problems(training: Bool) -> (Int, inout SeededGenerator) -> (x: Tensor, labels: [Int]) { { batch, rng in
             var x = Tensor.zeros([batch, T, V]), labels = [Int](repeating: 0, count: batch * layout.labelsPerExample)
@@ -941,18 +953,32 @@ public struct SequenceTask {
                         for i in 0..<live { a[i] = Int(rng.next(below: 10)); c[i] = Int(rng.next(below: 10)) }
                         for i in 0..<n { put(i, a[i]); put(n + 1 + i, c[i]) }
                         put(n, 10); put(2 * n + 1, 11)
-                        var carry = 0
+                        var sum = [Int](repeating: 0, count: n + 1), carry = 0
                         for i in 0...n {
                             put(2 * n + 2 + i, 12)
-                            let s = (i < n ? a[i] + c[i] : 0) + carry, r = layout.row(b, lead + i)
-                            labels[r] = s % 10
-                            if echo, i < n { labels[r + 1] = a[i]; labels[r + 2] = c[i] }
-                            if columns {   // at the step reading b's digit i (i = n: '=')
+                            let s = (i < n ? a[i] + c[i] : 0) + carry
+                            sum[i] = s % 10; carry = s / 10
+                            labels[layout.row(b, lead + i)] = sum[i]
+                        }
+                        switch aid {
+                        case nil: break
+                        case .echo?:   // a's and b's digits at each output step (0 at the carry's)
+                            for i in 0..<n { let r = layout.row(b, i); labels[r + 1] = a[i]; labels[r + 2] = c[i] }
+                        case .columnTargets?:   // at the step reading b's digit i (i = n: '=')
+                            for i in 0...n {
                                 let q = layout.row(b, i)
-                                labels[q] = s % 10; labels[q + 1] = i < n ? a[i] : 0
-                                labels[r + 1] = TaskStream.noTarget
+                                labels[q] = sum[i]; labels[q + 1] = i < n ? a[i] : 0
+                                labels[layout.row(b, lead + i) + 1] = TaskStream.noTarget
                             }
-                            carry = s / 10
+                        case .queueTargets?:   // output u, head h: the sum digit formed n + 1 − h outputs before
+                            for u in 0..<layout.steps {
+                                let r = layout.row(b, u)
+                                for h in 0...n + 1 {
+                                    let i = u - (n + 1 - h)
+                                    labels[r + h] = (0...n).contains(i) ? sum[i] : TaskStream.noTarget
+                                }
+                                labels[r + n + 2] = u < n ? a[u] : u == n ? 0 : TaskStream.noTarget
+                            }
                         }
                     case .memorize:
                         for i in 0..<n {
