@@ -53,8 +53,8 @@ public struct AdditionStepBenchmark: Sendable {
         var task = SequenceTask(kind: .addition, length: digits, outputDirectory: URL(fileURLWithPath: "/dev/null"))
         task.aid = aid
         let (V, C, T, _) = task.shape, layout = task.layout
-        let (net, w) = SequenceTask.matchedNet(model, inputs: V, classes: C, heads: layout.heads, steps: T,
-                                               outputSteps: layout.steps, width: width, depth: depth, tied: tied, seed: 1)
+        let (net, w) = SequenceTask.matchedNet(model, inputs: V, classes: C, steps: T, layout: layout, width: width, depth: depth,
+                                               tied: tied, seed: 1)
         var rng = SeededGenerator(seed: 2)
         let (x, labels) = task.stream().draw(batchSize, &rng)
         let tape = Tape(), adam = try Adam(learningRate: 0.003)

@@ -999,19 +999,18 @@ public struct SequenceTask {
     }
 
     /// The task's net for `kind`, seeded with `seed`: the 2-LSTM of `width` (weights tied along
-    /// depth or not), or the stacked LSTM at the width whose parameter count is closest to that 2-LSTM's.
-    static func matchedNet(_ kind: GridTaskModel, inputs: Int, classes: Int, heads: Int = 1, steps: Int, outputSteps: Int,
+    /// depth or not), or the stacked LSTM at the width whose parameter count is closest to that 2-LSTM's;
+    /// its logits are `layout`'s: the last `layout.steps` of `steps`, `layout.heads` targets each.
+    static func matchedNet(_ kind: GridTaskModel, inputs: Int, classes: Int, steps: Int, layout: OutputLayout,
                            width: Int, depth: Int, tied: Bool = true, seed: UInt64) -> (net: TaskNet, width: Int) {
-        var w = width
-        if kind == .stacked {
+        func net(_ kind: GridTaskModel, width: Int) -> TaskNet {
             var rng = SeededGenerator(seed: seed)
-            let grid = TaskNet.sequence(.grid, inputs: inputs, classes: classes, heads: heads, steps: steps, outputSteps: outputSteps,
-                                        width: width, depth: depth, tied: tied, rng: &rng)
-            w = matchedWidth(target: grid.parameterCount, inputs: inputs, classes: classes * heads, depth: depth)
+            return TaskNet.sequence(kind, inputs: inputs, classes: classes, heads: layout.heads, steps: steps, outputSteps: layout.steps,
+                                    width: width, depth: depth, tied: tied, rng: &rng)
         }
-        var rng = SeededGenerator(seed: seed)
-        return (TaskNet.sequence(kind, inputs: inputs, classes: classes, heads: heads, steps: steps, outputSteps: outputSteps, width: w,
-                                 depth: depth, tied: tied, rng: &rng), w)
+        guard kind == .stacked else { return (net(kind, width: width), width) }
+        let w = matchedWidth(target: net(.grid, width: width).parameterCount, inputs: inputs, classes: classes * layout.heads, depth: depth)
+        return (net(.stacked, width: w), w)
     }
 
     /// The stacked LSTM's width whose parameter count is closest to `target` at `depth` layers.
@@ -1029,8 +1028,8 @@ public struct SequenceTask {
         return try GridTrainer.compare(task: taskName, title: "\(taskName): \(tied ? "tied" : "untied") 2-LSTM vs stacked LSTM (same budget)",
                                        directory: outputDirectory, parallel: options.parallel, runs: models.map { kind in
             (kind, {
-                let (net, w) = Self.matchedNet(kind, inputs: V, classes: C, heads: layout.heads, steps: T, outputSteps: layout.steps, width: width,
-                                               depth: depth, tied: tied, seed: options.seed)
+                let (net, w) = Self.matchedNet(kind, inputs: V, classes: C, steps: T, layout: layout, width: width, depth: depth,
+                                               tied: tied, seed: options.seed)
                 let dir = models.count > 1 ? outputDirectory.appendingPathComponent(kind.rawValue) : outputDirectory
                 let levels = self.kind == .addition ? curriculum.map { Curriculum.stepping(from: $0.start, by: $0.step, to: length) } : nil
                 var config: [String: Any] = ["task_kind": self.kind.rawValue, "length": length, "symbols": symbols, "depth": depth,
@@ -1162,9 +1161,10 @@ public struct CharLMTask {
         let summaries = try GridTrainer.compare(task: name, title: "\(name): per-character accuracy on the held-out tail",
                                                 directory: outputDirectory, parallel: options.parallel, runs: models.map { kind in
             (kind, {
-                let (net, w) = SequenceTask.matchedNet(kind, inputs: V, classes: V, steps: L, outputSteps: L, width: width, depth: depth, seed: options.seed)
+                let layout = OutputLayout(outputs: L)
+                let (net, w) = SequenceTask.matchedNet(kind, inputs: V, classes: V, steps: L, layout: layout, width: width, depth: depth, seed: options.seed)
                 let dir = models.count > 1 ? outputDirectory.appendingPathComponent(kind.rawValue) : outputDirectory
-                let stream = TaskStream(layout: OutputLayout(outputs: L), draw: Self.windows(train, vocab: V, steps: L),
+                let stream = TaskStream(layout: layout, draw: Self.windows(train, vocab: V, steps: L),
                                         evalDraw: Self.windows(test, vocab: V, steps: L), perOutput: true)
                 return try GridTrainer.run(task: name, kind: kind, net: net, stream: stream, options: options,
                                            config: ["text": textURL.path, "characters": train.count + test.count, "vocabulary": V,
