@@ -942,13 +942,15 @@ public struct SequenceTask {
         let lead = layout.leading, aid = self.aid
         // training draws may mix levels (Curriculum.mix); evaluations are at the current level
         func problems(training: Bool) -> (Int, inout SeededGenerator) -> (x: Tensor, labels: [Int]) { { batch, rng in
-            var x = Tensor.zeros([batch, T, V]), labels = [Int](repeating: 0, count: batch * layout.labelsPerExample)
+            // a target no line below writes is absent (an aid's head where it has none)
+            var x = Tensor.zeros([batch, T, V]), labels = [Int](repeating: TaskStream.noTarget, count: batch * layout.labelsPerExample)
             x.withUnsafeMutableBufferPointer { p in
                 for b in 0..<batch {
                     func put(_ t: Int, _ s: Int) { p[(b * T + t) * V + s] = 1 }
                     switch kind {
                     case .addition:
-                        var a = [Int](repeating: 0, count: n), c = [Int](repeating: 0, count: n)
+                        // digit n of both is 0: the final carry's column
+                        var a = [Int](repeating: 0, count: n + 1), c = [Int](repeating: 0, count: n + 1)
                         let live = curriculum?.level(training: training, &rng) ?? n
                         for i in 0..<live { a[i] = Int(rng.next(below: 10)); c[i] = Int(rng.next(below: 10)) }
                         for i in 0..<n { put(i, a[i]); put(n + 1 + i, c[i]) }
@@ -956,28 +958,20 @@ public struct SequenceTask {
                         var sum = [Int](repeating: 0, count: n + 1), carry = 0
                         for i in 0...n {
                             put(2 * n + 2 + i, 12)
-                            let s = (i < n ? a[i] + c[i] : 0) + carry
+                            let s = a[i] + c[i] + carry
                             sum[i] = s % 10; carry = s / 10
                             labels[layout.row(b, lead + i)] = sum[i]
                         }
                         switch aid {
                         case nil: break
-                        case .echo?:   // a's and b's digits at each output step (0 at the carry's)
-                            for i in 0..<n { let r = layout.row(b, i); labels[r + 1] = a[i]; labels[r + 2] = c[i] }
+                        case .echo?:   // a's and b's digits at each output step
+                            for i in 0...n { let r = layout.row(b, i); labels[r + 1] = a[i]; labels[r + 2] = c[i] }
                         case .columnTargets?:   // at the step reading b's digit i (i = n: '=')
+                            for i in 0...n { let q = layout.row(b, i); labels[q] = sum[i]; labels[q + 1] = a[i] }
+                        case .queueTargets?:   // sum digit i at each age 0 … n in head n + 1 − age (age n + 1 is the answer), a's digit i at its column
                             for i in 0...n {
-                                let q = layout.row(b, i)
-                                labels[q] = sum[i]; labels[q + 1] = i < n ? a[i] : 0
-                                labels[layout.row(b, lead + i) + 1] = TaskStream.noTarget
-                            }
-                        case .queueTargets?:   // output u, head h: the sum digit formed n + 1 − h outputs before
-                            for u in 0..<layout.steps {
-                                let r = layout.row(b, u)
-                                for h in 0...n + 1 {
-                                    let i = u - (n + 1 - h)
-                                    labels[r + h] = (0...n).contains(i) ? sum[i] : TaskStream.noTarget
-                                }
-                                labels[r + n + 2] = u < n ? a[u] : u == n ? 0 : TaskStream.noTarget
+                                for age in 0...n { labels[layout.row(b, i + age) + n + 1 - age] = sum[i] }
+                                labels[layout.row(b, i) + n + 2] = a[i]
                             }
                         }
                     case .memorize:
